@@ -1,0 +1,142 @@
+"""Django admin for the platform's cross-cutting records.
+
+Overrides are created and deactivated only through ``jutsu.services.config_overrides`` so every
+change is validated and audited; their full change history is on each override's History page.
+Security events, job runs and heartbeats are read-only.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from jutsu.conf.parameters import PARAMETERS
+from jutsu.errors import JutsuError
+from jutsu.models import ConfigOverride, JobLock, JobRun, SecurityEvent, ServiceHeartbeat
+from jutsu.services.config_overrides import (
+    config_override_check,
+    config_override_deactivate,
+    config_override_set,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable and filterable; nobody can add, change or delete rows."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConfigOverrideForm(forms.ModelForm):
+    parameter = forms.ChoiceField(choices=[])
+
+    class Meta:
+        model = ConfigOverride
+        fields = ["parameter", "strategy_id", "value", "reason", "expires_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parameter"].choices = [(n, n) for n, p in sorted(PARAMETERS.items()) if p.overridable]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not self.errors:
+            try:
+                config_override_check(
+                    parameter=data["parameter"],
+                    value=data.get("value", ""),
+                    reason=data.get("reason", ""),
+                    strategy_id=data.get("strategy_id") or "",
+                    expires_at=data.get("expires_at"),
+                )
+            except JutsuError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return data
+
+
+@admin.register(ConfigOverride)
+class ConfigOverrideAdmin(SimpleHistoryAdmin):
+    form = ConfigOverrideForm
+    list_display = ("parameter", "strategy_id", "value", "is_active", "expires_at", "created_by", "created_at")
+    list_filter = ("is_active", "parameter", "strategy_id")
+    search_fields = ("parameter", "reason", "value")
+    actions = ["deactivate_selected"]
+    history_list_display = ["value", "is_active", "expires_at", "deactivation_reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return [f.name for f in ConfigOverride._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: the row and its history stay
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        created = config_override_set(
+            parameter=form.cleaned_data["parameter"],
+            value=form.cleaned_data["value"],
+            reason=form.cleaned_data["reason"],
+            strategy_id=form.cleaned_data.get("strategy_id") or "",
+            expires_at=form.cleaned_data.get("expires_at"),
+            user=request.user,
+            request=request,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+
+    @admin.action(description="Deactivate selected overrides")
+    def deactivate_selected(self, request, queryset):
+        count = 0
+        for override in queryset.filter(is_active=True):
+            config_override_deactivate(
+                override_id=override.pk, user=request.user, reason="deactivated in admin", request=request
+            )
+            count += 1
+        self.message_user(request, f"{count} override(s) deactivated")
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "event_type", "severity", "username", "client_ip")
+    list_filter = ("severity", "event_type", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("username", "client_ip", "user_agent")
+    date_hierarchy = "created_at"
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "job_name",
+        "run_number",
+        "status",
+        "trigger",
+        "trading_date",
+        "started_at",
+        "finished_at",
+        "message",
+    )
+    list_filter = ("status", "job_name", "trigger")
+    search_fields = ("job_name", "message", "error")
+    date_hierarchy = "started_at"
+
+
+@admin.register(ServiceHeartbeat)
+class ServiceHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ("service", "hostname", "pid", "started_at", "last_seen_at")
+
+
+@admin.register(JobLock)
+class JobLockAdmin(ReadOnlyAdmin):
+    list_display = ("name", "owner", "acquired_at", "expires_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser  # an operator may clear a lock left by a dead process

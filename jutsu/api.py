@@ -1,0 +1,67 @@
+"""DRF glue shared by every app: the one exception handler that shapes ``{"detail": …}`` errors."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_default_handler
+
+from jutsu.errors import JutsuError
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_DETAIL = {
+    401: "Not authenticated",
+    403: "Insufficient permissions",
+    404: "Resource not found",
+    429: "Rate limit exceeded",
+}
+
+
+def _flatten(detail) -> str:
+    """Turn DRF's nested validation errors into one readable sentence naming each field."""
+    if isinstance(detail, dict):
+        parts = []
+        for field, value in detail.items():
+            text = _flatten(value)
+            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    """Map every exception to ``{"detail": str, "code": str}``; unknown ones to a logged generic 500."""
+    if isinstance(exc, JutsuError):
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, ValidationError):
+        return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=400)
+    if isinstance(exc, (Http404, PermissionDenied)):
+        exc = exceptions.NotFound() if isinstance(exc, Http404) else exceptions.PermissionDenied()
+
+    response = drf_default_handler(exc, context)
+    if response is None:
+        view = context.get("view")
+        logger.exception("unhandled error in %s", type(view).__name__ if view else "API view", exc_info=exc)
+        return Response({"detail": "Internal server error", "code": "server_error"}, status=500)
+
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+    if isinstance(exc, exceptions.ValidationError):
+        detail = _flatten(exc.detail)
+        code = "invalid_parameter"
+    elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        detail = _flatten(exc.detail) or _DEFAULT_DETAIL[401]
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    else:
+        detail = _flatten(getattr(exc, "detail", "")) or _DEFAULT_DETAIL.get(response.status_code, "Error")
+    response.data = {"detail": detail, "code": code}
+    return response

@@ -1,0 +1,45 @@
+"""The dashboard WebSocket: authenticate, join the dashboard group, relay events. No DB writes."""
+
+from __future__ import annotations
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from jutsu.events import DASHBOARD_GROUP, ensure_outbox_relay
+
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_FORBIDDEN = 4003
+
+
+class DashboardConsumer(AsyncJsonWebsocketConsumer):
+    """``/ws/``: server → client events (trade_executed, regime_change, data_refresh, error, job_status)."""
+
+    permission = "dashboard:read"
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        authenticated = bool(user is not None and user.is_authenticated)
+        if not authenticated and settings.AUTH_REQUIRED:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if authenticated and not await self._allowed(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        ensure_outbox_relay()
+        await self.channel_layer.group_add(DASHBOARD_GROUP, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "groups": [DASHBOARD_GROUP]})
+
+    async def _allowed(self, user) -> bool:
+        has_permission = getattr(user, "has_platform_permission", None)
+        return True if has_permission is None else bool(has_permission(self.permission))
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(DASHBOARD_GROUP, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def live_event(self, message) -> None:
+        await self.send_json(message["event"])

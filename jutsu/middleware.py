@@ -1,0 +1,71 @@
+"""Cross-cutting HTTP behaviour: client IP, body-size limit, security headers, access log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.utils.deprecation import MiddlewareMixin
+
+from jutsu.client_ip import is_trusted_proxy, resolve_client_ip
+from jutsu.http import error_response
+
+access_logger = logging.getLogger("jutsu.access")
+
+
+class ClientIPMiddleware(MiddlewareMixin):
+    """Set ``request.client_ip``; drop proxy headers sent by peers that are not trusted proxies."""
+
+    def process_request(self, request):
+        peer = request.META.get("REMOTE_ADDR")
+        if not is_trusted_proxy(peer, settings.TRUSTED_PROXIES):
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        request.client_ip = resolve_client_ip(request.META)
+
+
+class RequestSizeLimitMiddleware(MiddlewareMixin):
+    """Refuse bodies larger than ``MAX_REQUEST_SIZE`` with 413 before anything reads them."""
+
+    def process_request(self, request):
+        raw = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            return error_response(request, 400, "Invalid Content-Length header")
+        if length > settings.MAX_REQUEST_SIZE:
+            limit_mb = settings.MAX_REQUEST_SIZE / (1024 * 1024)
+            return error_response(request, 413, f"Request body too large (limit {limit_mb:g} MB)")
+        return None
+
+
+class SecurityHeadersMiddleware(MiddlewareMixin):
+    """Content-Security-Policy and Permissions-Policy on every response."""
+
+    def process_response(self, request, response):
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class AccessLogMiddleware(MiddlewareMixin):
+    """One line per request: method, path (no query string: it may carry tokens), status, ms."""
+
+    def process_request(self, request):
+        request._jutsu_started = time.perf_counter()
+
+    def process_response(self, request, response):
+        started = getattr(request, "_jutsu_started", None)
+        if started is not None and not request.path.startswith(settings.STATIC_URL):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_logger.info(
+                "%s %s %s %.1fms ip=%s",
+                request.method,
+                request.path,
+                response.status_code,
+                elapsed_ms,
+                getattr(request, "client_ip", None) or "-",
+            )
+        return response

@@ -1,0 +1,1 @@
+"""The job framework: registry, runner (lock, calendar, JobRun), heartbeats, beat schedules."""

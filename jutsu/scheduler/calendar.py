@@ -1,0 +1,103 @@
+"""The NYSE trading calendar (sessions, holidays, early closes) from pandas-market-calendars.
+
+Schedules are computed once per calendar year and cached; every function takes New York dates.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Session:
+    """One NYSE trading session; times are aware datetimes in New York time."""
+
+    date: date
+    open: datetime
+    close: datetime
+
+    @property
+    def is_early_close(self) -> bool:
+        return self.close.hour < 16
+
+
+@lru_cache(maxsize=1)
+def _calendar():
+    import pandas_market_calendars as mcal
+
+    return mcal.get_calendar("NYSE")
+
+
+@lru_cache(maxsize=64)
+def _year_sessions(year: int) -> dict[date, Session]:
+    with _lock:
+        schedule = _calendar().schedule(start_date=f"{year}-01-01", end_date=f"{year}-12-31")
+    sessions: dict[date, Session] = {}
+    for day, opens, closes in zip(schedule.index, schedule["market_open"], schedule["market_close"], strict=True):
+        d = day.date()
+        sessions[d] = Session(
+            d, opens.to_pydatetime().astimezone(NEW_YORK), closes.to_pydatetime().astimezone(NEW_YORK)
+        )
+    return sessions
+
+
+def session(day: date) -> Session | None:
+    """The session on ``day``, or None when the exchange is closed."""
+    return _year_sessions(day.year).get(day)
+
+
+def is_trading_day(day: date) -> bool:
+    """True when NYSE has a regular or shortened session on ``day``."""
+    return session(day) is not None
+
+
+def is_early_close(day: date) -> bool:
+    """True on NYSE half-days (e.g. the day after Thanksgiving, Christmas Eve)."""
+    found = session(day)
+    return found is not None and found.is_early_close
+
+
+def trading_days(start: date, end: date) -> list[date]:
+    """Every trading day in ``[start, end]``, ascending."""
+    days: list[date] = []
+    for year in range(start.year, end.year + 1):
+        days.extend(d for d in _year_sessions(year) if start <= d <= end)
+    return sorted(days)
+
+
+def previous_trading_days(day: date, count: int) -> list[date]:
+    """The ``count`` trading days strictly before ``day``, ascending."""
+    found: list[date] = []
+    cursor = day - timedelta(days=1)
+    while len(found) < count:
+        if cursor.year < 1900:
+            break
+        if is_trading_day(cursor):
+            found.append(cursor)
+        cursor -= timedelta(days=1)
+    return sorted(found)
+
+
+def previous_trading_day(day: date) -> date:
+    """The last trading day strictly before ``day``."""
+    return previous_trading_days(day, 1)[0]
+
+
+def next_trading_day(day: date) -> date:
+    """The first trading day strictly after ``day``."""
+    cursor = day + timedelta(days=1)
+    while not is_trading_day(cursor):
+        cursor += timedelta(days=1)
+    return cursor
+
+
+def market_date(moment: datetime) -> date:
+    """The New York calendar date of an aware datetime."""
+    return moment.astimezone(NEW_YORK).date()

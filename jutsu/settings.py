@@ -1,0 +1,261 @@
+"""Django settings, built from the typed ``JutsuSettings`` object (``jutsu.conf.app_settings``).
+
+Nothing here reads ``os.environ`` directly except through ``load_settings``; see the README's
+configuration reference for every variable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jutsu.conf.app_settings import BASE_DIR, load_settings
+from jutsu.conf.database import database_config
+
+JUTSU = load_settings()
+
+DEBUG = JUTSU.debug
+SECRET_KEY = JUTSU.secret_key
+ALLOWED_HOSTS = JUTSU.allowed_hosts
+CSRF_TRUSTED_ORIGINS = JUTSU.csrf_trusted_origins
+JUTSU_CONFIG_DIR = JUTSU.config_dir
+JUTSU_DATA_DIR = JUTSU.data_dir
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "django_celery_beat",
+    "channels",
+    "simple_history",
+    "django_htmx",
+    # ours, lowest layer first
+    "jutsu.apps.JutsuConfig",
+    "accounts",
+    "strategies",
+    "trading",
+    "performance",
+]
+
+MIDDLEWARE = [
+    "jutsu.middleware.ClientIPMiddleware",
+    "jutsu.middleware.AccessLogMiddleware",
+    "jutsu.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "jutsu.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "jutsu.urls"
+ASGI_APPLICATION = "jutsu.asgi.application"
+WSGI_APPLICATION = "jutsu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "jutsu.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASES = {"default": database_config(JUTSU.database_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+AUTH_REQUIRED = JUTSU.auth_required
+
+# --- i18n / time ----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"  # storage is UTC; schedules and the trading calendar use MARKET_TIME_ZONE
+MARKET_TIME_ZONE = "America/New_York"
+USE_I18N = False
+USE_TZ = True
+
+# --- static files -----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = JUTSU.data_dir / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "jutsu.staticfinders.VendoredAssetsFinder",
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SERVESTATIC_USE_FINDERS = True  # serve straight from the app folders when collectstatic was not run
+SERVESTATIC_AUTOREFRESH = DEBUG
+
+# --- HTTP limits and security ---------------------------------------------------------------------
+MAX_REQUEST_SIZE = JUTSU.max_request_size
+DATA_UPLOAD_MAX_MEMORY_SIZE = JUTSU.max_request_size
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+TRUSTED_PROXIES = JUTSU.trusted_proxies
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+CSRF_COOKIE_SAMESITE = "Lax"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+if JUTSU.environment != "development":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = JUTSU.is_production
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if JUTSU.is_production else 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = JUTSU.is_production
+    # TLS terminates at the reverse proxy; trust its scheme header only from configured proxies.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- cache (rate limits, lockout counters): Redis when configured, else per-process memory --------
+if JUTSU.redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": JUTSU.redis_url}}
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "jutsu"}}
+
+# --- REST API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.PlatformPermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "jutsu.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": SECRET_KEY,
+    "USER_ID_CLAIM": "sub",
+    "TOKEN_TYPE_CLAIM": "type",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Jutsu Labs API",
+    "DESCRIPTION": "Algorithmic trading platform: performance, strategies, backtests, control.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+DISABLE_DOCS = JUTSU.disable_docs
+USE_DAILY_PERFORMANCE = JUTSU.use_daily_performance
+
+# --- jobs (Celery + django-celery-beat) -------------------------------------------------------------
+CELERY_BROKER_URL = JUTSU.broker_url
+CELERY_RESULT_BACKEND = JUTSU.redis_url or None
+CELERY_TIMEZONE = MARKET_TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "jutsu.beat:HeartbeatDatabaseScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 15
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_DEFAULT_QUEUE = "default"
+JUTSU_BROKER_DIR = JUTSU.data_dir / "broker"
+if JUTSU.embedded_jobs:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(JUTSU_BROKER_DIR / "queue"),
+        "data_folder_out": str(JUTSU_BROKER_DIR / "queue"),
+        "processed_folder": str(JUTSU_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+DJANGO_CELERY_BEAT_TZ_AWARE = True
+JUTSU_HEARTBEAT_SECONDS = 15
+
+# --- live events (Channels) --------------------------------------------------------------------------
+if JUTSU.redis_url:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [JUTSU.redis_url]}}
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- logging -------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "jutsu.logging.MaskSecretsFilter"}},
+    "formatters": {
+        "text": {"()": "jutsu.logging.TextFormatter"},
+        "json": {"()": "jutsu.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": JUTSU.log_format,
+            "filters": ["mask_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": JUTSU.log_level},
+    "loggers": {
+        "django.request": {"level": "ERROR"},  # our access log covers 4xx; 5xx traces stay in the log
+        "django.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "celery": {"level": "INFO"},
+    },
+}
+
+# WebAuthn relying party (passkeys)
+WEBAUTHN_RP_ID = JUTSU.webauthn_rp_id
+WEBAUTHN_RP_NAME = JUTSU.webauthn_rp_name
+WEBAUTHN_ORIGIN = JUTSU.webauthn_origin
+FERNET_KEYS = JUTSU.fernet_keys

@@ -1,0 +1,52 @@
+"""Root URL configuration. Every app contributes ``urls.py`` (pages) and ``api_urls.py`` (API)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from jutsu.status_api import HealthApi, ReadyApi
+
+
+class _DocsPermission:
+    permission = "status:read"
+
+
+class SchemaApi(_DocsPermission, SpectacularAPIView):
+    """OpenAPI schema (hidden when DISABLE_DOCS is on)."""
+
+
+class DocsPage(_DocsPermission, SpectacularSwaggerView):
+    """Interactive API docs (hidden when DISABLE_DOCS is on)."""
+
+
+api_patterns = [
+    path("status/health", HealthApi.as_view(), name="status-health"),
+    path("status/ready", ReadyApi.as_view(), name="status-ready"),
+    path("", include("jutsu.api_urls")),
+    path("", include("accounts.api_urls")),
+    path("", include("strategies.api_urls")),
+    path("", include("trading.api_urls")),
+    path("", include("performance.api_urls")),
+]
+if not settings.DISABLE_DOCS:
+    api_patterns += [
+        path("schema/", SchemaApi.as_view(), name="schema"),
+        path("docs/", DocsPage.as_view(url_name="schema"), name="docs"),
+    ]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("", include("accounts.urls")),
+    path("", include("strategies.urls")),
+    path("", include("trading.urls")),
+    path("", include("performance.urls")),
+]
+
+handler400 = "jutsu.views.bad_request"
+handler403 = "jutsu.views.permission_denied"
+handler404 = "jutsu.views.page_not_found"
+handler500 = "jutsu.views.server_error"

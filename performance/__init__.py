@@ -1,0 +1,1 @@
+"""Performance: snapshots, daily performance (EOD KPIs), backfill, performance API and pages."""

@@ -1,0 +1,6 @@
+"""API endpoints of the performance app."""
+
+from __future__ import annotations
+
+app_name = "performance-api"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Strategies: the functional core (engine/), the strategy registry, backtest runs."""

@@ -1,0 +1,6 @@
+"""Pages of the strategies app."""
+
+from __future__ import annotations
+
+app_name = "strategies"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Trading: market data, live runner and executors, positions, trades, jobs, broker, notifications."""
