@@ -9,7 +9,13 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jutsu.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from jutsu.errors import ConfigError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except ConfigError as exc:  # invalid configuration: say what and where, no traceback
+        sys.stderr.write(f"configuration error: {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

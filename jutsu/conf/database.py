@@ -59,6 +59,10 @@ def database_config(url: str, *, conn_max_age: int = 600) -> dict[str, Any]:
     except Exception as exc:  # django-environ raises a bare Exception/KeyError on unknown schemes
         raise ConfigError(f"cannot parse database URL {mask_url(url)!r}: {exc}", key="DATABASE_URL") from None
     engine = config.get("ENGINE", "")
+    if not (engine.endswith("sqlite3") or "postgresql" in engine):
+        raise ConfigError(
+            f"unsupported database in {mask_url(url)!r}: use sqlite:///path or postgresql://…", key="DATABASE_URL"
+        )
     if engine.endswith("sqlite3"):
         name = config.get("NAME") or ""
         if name and name != ":memory:":

@@ -1,0 +1,185 @@
+"""Platform API: effective configuration with its source, overrides, and the job scheduler."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jutsu.conf.resolver import resolve, resolve_all
+from jutsu.errors import InvalidParameter
+from jutsu.models import ConfigOverride, JobRun, JobTrigger
+from jutsu.scheduler.registry import get_job
+from jutsu.scheduler.schedules import PREFIX, schedule_overview
+from jutsu.selectors import config_overrides_in_force, job_last_runs, job_runs
+from jutsu.services.config_overrides import config_override_reset, config_override_set
+
+
+class OverrideOutput(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None)
+
+    class Meta:
+        model = ConfigOverride
+        fields = [
+            "id",
+            "parameter",
+            "strategy_id",
+            "value",
+            "value_type",
+            "reason",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "is_active",
+        ]
+
+
+class OverrideInput(serializers.Serializer):
+    parameter = serializers.CharField(max_length=100)
+    value = serializers.CharField(max_length=500, allow_blank=False)
+    reason = serializers.CharField(max_length=1000)
+    strategy_id = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ConfigApi(APIView):
+    """GET: every runtime parameter with its effective value and source. PUT: create overrides."""
+
+    permissions = {"GET": "config:read", "PUT": "config:write"}
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        strategy_id = request.query_params.get("strategy_id", "")
+        return Response(
+            {
+                "parameters": [e.as_dict() for e in resolve_all(strategy_id=strategy_id)],
+                "overrides": OverrideOutput(config_overrides_in_force(), many=True).data,
+            }
+        )
+
+    @extend_schema(request=OverrideInput(many=True), responses={200: dict})
+    def put(self, request):
+        items = request.data if isinstance(request.data, list) else [request.data]
+        serializer = OverrideInput(data=items, many=True)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():  # all or nothing
+            created = [
+                config_override_set(user=request.user, request=request, **item) for item in serializer.validated_data
+            ]
+        return Response(
+            {
+                "overrides": OverrideOutput(created, many=True).data,
+                "effective": [resolve(o.parameter, strategy_id=o.strategy_id).as_dict() for o in created],
+            }
+        )
+
+
+class ConfigResetApi(APIView):
+    """Deactivate the override of one parameter (it falls back to YAML or its default)."""
+
+    permission = "config:write"
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request, parameter: str):
+        strategy_id = request.data.get("strategy_id", "") if isinstance(request.data, dict) else ""
+        resolve(parameter)  # unknown parameter → 400 naming it
+        count = config_override_reset(parameter=parameter, strategy_id=strategy_id, user=request.user, request=request)
+        return Response({"deactivated": count, "effective": resolve(parameter, strategy_id=strategy_id).as_dict()})
+
+
+class JobRunOutput(serializers.ModelSerializer):
+    duration_seconds = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = JobRun
+        fields = [
+            "id",
+            "job_name",
+            "run_number",
+            "status",
+            "trigger",
+            "as_of",
+            "trading_date",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "message",
+            "error",
+        ]
+
+
+class SchedulerApi(APIView):
+    """Every job: schedule, enabled flag, next run (New York time) and last run."""
+
+    permission = "status:read"
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        last = job_last_runs()
+        jobs = []
+        for row in schedule_overview():
+            run = last.get(row["job"])
+            jobs.append({**row, "last_run": JobRunOutput(run).data if run else None})
+        return Response({"timezone": "America/New_York", "jobs": jobs})
+
+
+class JobNameInput(serializers.Serializer):
+    job = serializers.CharField(max_length=80)
+
+
+class SchedulerToggleApi(APIView):
+    """Enable or disable a job's beat schedule (beat picks the change up at once)."""
+
+    permission = "scheduler:control"
+    enabled = True
+
+    @extend_schema(request=JobNameInput, responses={200: dict})
+    def post(self, request):
+        from django_celery_beat.models import PeriodicTask
+
+        serializer = JobNameInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        spec = get_job(serializer.validated_data["job"])
+        tasks = PeriodicTask.objects.filter(name__startswith=f"{PREFIX}{spec.name}")
+        tasks = [t for t in tasks if t.name == f"{PREFIX}{spec.name}" or t.name.startswith(f"{PREFIX}{spec.name}#")]
+        if not tasks:
+            raise InvalidParameter(f"job {spec.name} has no schedule (run sync_schedules)")
+        for task in tasks:
+            task.enabled = self.enabled
+            task.save()  # save() marks the schedule changed for beat
+        return Response({"job": spec.name, "enabled": self.enabled})
+
+
+class SchedulerTriggerApi(APIView):
+    """Queue one run of a job now (the worker runs it under the usual lock and calendar rules)."""
+
+    permission = "scheduler:control"
+
+    @extend_schema(request=JobNameInput, responses={202: dict})
+    def post(self, request):
+        from jutsu.tasks import run_job_task
+
+        serializer = JobNameInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        spec = get_job(serializer.validated_data["job"])
+        queue = spec.queue
+        transaction.on_commit(
+            lambda: run_job_task.apply_async(args=[spec.name], kwargs={"trigger": JobTrigger.API}, queue=queue)
+        )
+        return Response({"job": spec.name, "queued": True}, status=202)
+
+
+class JobRunsApi(APIView):
+    """Recent runs, newest first (``?job=``, ``limit``/``offset``)."""
+
+    permission = "status:read"
+
+    @extend_schema(responses={200: JobRunOutput(many=True)})
+    def get(self, request):
+        from rest_framework.pagination import LimitOffsetPagination
+
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(job_runs(job_name=request.query_params.get("job")), request, view=self)
+        return paginator.get_paginated_response(JobRunOutput(page, many=True).data)

@@ -1,0 +1,40 @@
+"""Production settings pass Django's deployment checklist."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        JUTSU_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="jutsu.example.com",
+        JUTSU_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.slow
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    result = run_manage("check", JUTSU_ENV="production", ALLOWED_HOSTS="jutsu.example.com", SECRET_KEY="",
+                        JUTSU_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY is required in production" in result.stderr
