@@ -1,0 +1,1 @@
+"""Tests of the pure numeric engine (never touch the database)."""
