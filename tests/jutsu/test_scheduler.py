@@ -203,3 +203,17 @@ def test_only_admins_toggle_schedules(viewer_api, admin_api, probe_job):
     assert response.status_code == 200
     assert PeriodicTask.objects.get(name="job:test_probe").enabled is False
     assert admin_api.post("/api/control/scheduler/disable", {"job": "nope"}, format="json").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_triggers_a_job_through_the_api(admin_api, probe_job):
+    from jutsu.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        response = admin_api.post("/api/control/scheduler/trigger", {"job": "test_probe"}, format="json")
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 202
+    run = JobRun.objects.get(job_name="test_probe")
+    assert run.trigger == "api"
