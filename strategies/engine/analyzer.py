@@ -25,7 +25,8 @@ sortino                   ``mean(r − rf_d) × P / (sqrt(mean(min(r − rf_d, 0
 max_drawdown              ``min_t(E_t / max_{s≤t} E_s − 1)``; the first row is the starting peak
 average_drawdown          mean depth of the drawdown episodes (maximal runs of rows below the running peak)
 longest_drawdown_days     calendar days from an episode's peak row to its recovery row (or to the last row
-                          while still under water), longest episode
+                          while still under water), longest episode (quantstats' ``drawdown_details`` counts
+                          first to last under-water day + 1 instead)
 calmar                    ``cagr / |max_drawdown|``
 recovery_factor           ``total_return / |max_drawdown|`` (quantstats uses ``|Σ r|`` instead — deliberate)
 var_95                    ``percentile(r, 5)`` with linear interpolation (empyrical ``value_at_risk``)
