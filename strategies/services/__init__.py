@@ -1,0 +1,1 @@
+"""Writes and workflows of the strategies app."""
