@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,7 +109,7 @@ def test_sync_command_prints_a_summary_and_fails_cleanly(config_dir, settings, c
     call_command("sync_strategies")
     assert "2 created" in capsys.readouterr().out
     (config_dir / "strategies_registry.yaml").write_text("strategies: nope\n")
-    with pytest.raises(CommandError, match="strategies_registry.yaml"):
+    with pytest.raises(CommandError, match=r"strategies_registry\.yaml"):
         call_command("sync_strategies")
 
 
