@@ -1,0 +1,348 @@
+"""Backtest event loop: one strategy over aligned daily bars, with a buy-and-hold baseline.
+
+Conventions (fixed, so runs are comparable and replayable):
+
+* The calendar is the union of the dates of the strategy's symbols (and the baseline symbol), cut at
+  ``config.end``. Bars are processed in date order; at each date the strategy sees every symbol's bars
+  up to and including that date, nothing later (:class:`~strategies.engine.feed.Bar`).
+* Bars before ``config.start`` are warm-up: they feed indicators and the strategy's state but cannot
+  trade. Trading also waits until the strategy's primary symbol has ``warmup_bars`` bars. A symbol
+  can only trade on dates it has a bar (not before its first bar, not after its last).
+* ``fill="close"``: targets decided on a bar fill at that bar's close. ``fill="next_open"``: they fill
+  at the next bar's open (a decision on the final bar is never filled). Target shares =
+  floor(equity × weight / reference price), equity marked at the reference prices; sells go first,
+  then buys (scaled down to the cash, see :mod:`~strategies.engine.portfolio`).
+* Equity snapshot: one row per date from the start on, taken after that date's fills and marked to
+  each held symbol's latest close (its own last bar when it has none that day).
+* Baseline: buy-and-hold of ``config.baseline_symbol`` bought with the whole initial capital at the
+  first date it can trade on or after start, with the same costs and fill convention.
+
+The engine reads no clock, settings or files: same inputs → byte-identical results.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from .errors import DataError, EngineError
+from .feed import Bar, MarketFeed
+from .portfolio import ZERO, Costs, Portfolio, to_money
+from .results import BacktestResult
+from .strategy import Order, Strategy
+
+FILL_MODES = ("close", "next_open")
+
+
+class BacktestConfigError(EngineError, ValueError):
+    """A backtest setting is invalid (message names the setting)."""
+
+
+def _as_date(value: Any, name: str) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return pd.Timestamp(value).date()
+    except (TypeError, ValueError):
+        raise BacktestConfigError(f"{name}: not a date: {value!r}")
+
+
+def _as_decimal(value: Any, name: str) -> Decimal:
+    try:
+        out = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except ArithmeticError:
+        raise BacktestConfigError(f"{name}: not a number: {value!r}")
+    if not out.is_finite() or out < 0:
+        raise BacktestConfigError(f"{name}: must be a finite number ≥ 0, got {value!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """Run settings. Money in currency units (Decimal; str/int/float accepted and converted)."""
+
+    initial_capital: Decimal = Decimal("100000")
+    commission_per_share: Decimal = Decimal("0.01")
+    commission_per_trade: Decimal = Decimal("0")
+    slippage: Decimal = Decimal("0.001")
+    fill: str = "close"
+    baseline_symbol: str | None = "QQQ"
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("initial_capital", "commission_per_share", "commission_per_trade", "slippage"):
+            object.__setattr__(self, name, _as_decimal(getattr(self, name), name))
+        if self.initial_capital <= 0:
+            raise BacktestConfigError("initial_capital: must be positive")
+        if self.slippage >= 1:
+            raise BacktestConfigError("slippage: a fraction below 1 (0.001 = 0.1%)")
+        if self.fill not in FILL_MODES:
+            raise BacktestConfigError(f"fill: {self.fill!r} is not one of {', '.join(FILL_MODES)}")
+        object.__setattr__(self, "start", _as_date(self.start, "start"))
+        object.__setattr__(self, "end", _as_date(self.end, "end"))
+        if self.start and self.end and self.start > self.end:
+            raise BacktestConfigError(f"start {self.start} is after end {self.end}")
+
+    @property
+    def costs(self) -> Costs:
+        return Costs(self.commission_per_share, self.commission_per_trade, self.slippage)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly copy."""
+        return {
+            "initial_capital": str(self.initial_capital),
+            "commission_per_share": str(self.commission_per_share),
+            "commission_per_trade": str(self.commission_per_trade),
+            "slippage": str(self.slippage),
+            "fill": self.fill,
+            "baseline_symbol": self.baseline_symbol,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+
+@dataclass
+class _Plan:
+    targets: dict[str, float] | None
+    orders: list[Order] = field(default_factory=list)
+
+
+class _Run:
+    """State of one run (kept off the public API)."""
+
+    def __init__(self, strategy: Strategy, feed: MarketFeed, config: BacktestConfig) -> None:
+        self.strategy = strategy
+        self.feed = feed
+        self.config = config
+        self.portfolio = Portfolio(config.initial_capital, config.costs)
+        self.baseline = Portfolio(config.initial_capital, config.costs)
+        self.warnings: dict[str, list[Any]] = {}
+        self.close_dec = {s: [to_money(x) for x in b.lists["close"]] for s, b in feed.bars.items()}
+        self._open_dec: dict[str, list[Decimal]] = {}
+        self.i = 0
+
+    def warn(self, key: str, message: str, date: dt.date | None = None) -> None:
+        entry = self.warnings.get(key)
+        if entry is None:
+            self.warnings[key] = [message, date, date, 1]
+        else:
+            entry[2], entry[3] = date, entry[3] + 1
+
+    def price(self, symbol: str, field: str) -> Decimal:
+        """Today's ``field`` price if the symbol has a bar today, else its last close."""
+        k = self.feed.count[symbol][self.i]
+        if field == "open" and self.feed.today[symbol][self.i]:
+            opens = self._open_dec.get(symbol)
+            if opens is None:
+                opens = self._open_dec[symbol] = [to_money(x) for x in self.feed.bars[symbol].lists["open"]]
+            return opens[k - 1]
+        return self.close_dec[symbol][k - 1]
+
+    def weights(self) -> dict[str, float]:
+        """Position weights marked at the latest closes (floats: a decision input, not booked money)."""
+        qty = self.portfolio.qty
+        if not qty:
+            return {}
+        values = {s: q * self.feed.bars[s].lists["close"][self.feed.count[s][self.i] - 1] for s, q in qty.items()}
+        equity = float(self.portfolio.cash) + sum(values.values())
+        return {s: v / equity for s, v in values.items()} if equity > 0 else {}
+
+    def execute(self, portfolio: Portfolio, plan: _Plan, field: str) -> None:
+        """Turn target weights / percent orders into whole-share trades at today's ``field`` price."""
+        date = self.feed.dates[self.i]
+        today = self.feed.today
+        held = portfolio.qty
+        marks = {s: self.price(s, field) for s in held}
+        equity = portfolio.cash + portfolio.market_value(marks)
+        desired: dict[str, int] = {}
+        prices: dict[str, Decimal] = {}
+
+        def sizing(symbol: str, weight: float) -> int | None:
+            present = today.get(symbol)
+            if not (present and present[self.i]):
+                if weight > 0 or held.get(symbol):
+                    first = self.feed.first_date(symbol)
+                    why = "has no data" if first is None else ("has not started yet" if first > date else "has no bar")
+                    self.warn(f"untradable-{symbol}", f"{symbol} {why}: its target was left in cash", date)
+                return None
+            price = prices[symbol] = self.price(symbol, field)
+            return math.floor(equity * Decimal(repr(weight)) / price)
+
+        if plan.targets is not None:
+            for symbol in held:
+                if symbol not in plan.targets and (n := sizing(symbol, 0.0)) is not None:
+                    desired[symbol] = n
+            for symbol, weight in plan.targets.items():
+                if (n := sizing(symbol, weight)) is not None:
+                    desired[symbol] = n
+        for order in plan.orders:
+            have = desired.get(order.symbol, held.get(order.symbol, 0))
+            if order.side == "sell":
+                if sizing(order.symbol, 0.0) is not None:
+                    desired[order.symbol] = have - math.floor(have * Decimal(repr(order.pct)))
+            elif (n := sizing(order.symbol, order.pct)) is not None:
+                desired[order.symbol] = max(have, n)
+        portfolio.rebalance(date, desired, prices)
+
+    def snapshot(self, portfolio: Portfolio) -> dict[str, Any]:
+        positions: dict[str, dict[str, Any]] = {}
+        value_total = ZERO
+        for symbol, qty in portfolio.qty.items():
+            value = qty * self.close_dec[symbol][self.feed.count[symbol][self.i] - 1]
+            positions[symbol] = {"qty": qty, "value": value}
+            value_total += value
+        return {
+            "date": self.feed.dates[self.i],
+            "equity": portfolio.cash + value_total,
+            "cash": portfolio.cash,
+            "positions_value": value_total,
+            "positions": positions,
+        }
+
+
+def _check_inputs(strategy: Strategy, data: Mapping[str, pd.DataFrame], config: BacktestConfig) -> list[str]:
+    def present(symbol: str) -> bool:
+        frame = data.get(symbol)
+        return frame is not None and len(frame) > 0
+
+    missing = [s for s in strategy.required_symbols if not present(s)]
+    if missing:
+        raise DataError(f"no market data for required symbol(s) {', '.join(missing)} of {strategy.class_id}")
+    notes = [
+        f"{s}: no data given (optional symbol; the strategy runs without it)"
+        for s in strategy.optional_symbols
+        if not present(s)
+    ]
+    if config.baseline_symbol and not present(config.baseline_symbol):
+        notes.append(f"baseline {config.baseline_symbol}: no data given, no baseline curve")
+    return notes
+
+
+def run_backtest(
+    strategy: Strategy, data: Mapping[str, pd.DataFrame], config: BacktestConfig | None = None
+) -> BacktestResult:
+    """Run ``strategy`` over ``data`` (symbol → DataFrame indexed by date with open/high/low/close/volume)."""
+    config = config or BacktestConfig()
+    notes = _check_inputs(strategy, data, config)
+    wanted = [s for s in (*strategy.symbols, config.baseline_symbol) if s and s in data and len(data[s])]
+    feed = MarketFeed({s: data[s] for s in dict.fromkeys(wanted)}, end=config.end)
+    dates = feed.dates
+    start_i = bisect.bisect_left(dates, config.start) if config.start else 0
+    if start_i >= len(dates):
+        raise DataError(f"no bars between {config.start} and {config.end or 'the end of the data'}")
+    run = _Run(strategy, feed, config)
+    bar = Bar(feed)
+    bar._weights_fn = run.weights
+    primary = feed.count[strategy.primary_symbol]
+    warmup = strategy.warmup_bars
+    base_symbol = config.baseline_symbol if config.baseline_symbol in feed.bars else None
+    next_open = config.fill == "next_open"
+    field_now = "open" if next_open else "close"
+    equity_curve: list[dict[str, Any]] = []
+    baseline_curve: list[dict[str, Any]] = []
+    regime: list[dict[str, Any]] = []
+    pending: _Plan | None = None
+    base_pending: _Plan | None = None
+    base_bought = False
+    first_trade_i: int | None = None
+
+    for i in range(len(dates)):
+        run.i = i
+        report = i >= start_i
+        if pending is not None:
+            run.execute(run.portfolio, pending, field_now)
+            pending = None
+        if base_pending is not None:
+            run.execute(run.baseline, base_pending, field_now)
+            base_pending = None
+        tradable = report and primary[i] >= warmup
+        first = tradable and first_trade_i is None
+        if first:
+            first_trade_i = i
+        bar._move(i, tradable, first)
+        targets = strategy.on_bar(bar)
+        orders = strategy.take_orders()
+        if tradable and (targets is not None or orders):
+            plan = _Plan(None if targets is None else strategy.validate_targets(targets), orders)
+            if next_open:
+                pending = plan
+            else:
+                run.execute(run.portfolio, plan, "close")
+        if not report:
+            continue
+        if base_symbol and not base_bought and feed.today[base_symbol][i]:
+            base_bought = True
+            plan = _Plan({base_symbol: 1.0})
+            if next_open:
+                base_pending = plan
+            else:
+                run.execute(run.baseline, plan, "close")
+        equity_curve.append(run.snapshot(run.portfolio))
+        if base_symbol:
+            baseline_curve.append(run.snapshot(run.baseline))
+        row = strategy.regime_row()
+        if row is not None:
+            regime.append({"date": dates[i], **row})
+
+    return _result(run, strategy, config, notes, start_i, first_trade_i, pending, equity_curve, baseline_curve, regime)
+
+
+def _result(run, strategy, config, notes, start_i, first_trade_i, pending, equity_curve, baseline_curve, regime):
+    feed = run.feed
+    dates = feed.dates
+    warnings = list(notes)
+    if first_trade_i is None:
+        warnings.append(
+            f"warm-up never completed: {strategy.primary_symbol} needs {strategy.warmup_bars} bars; no trades were made"
+        )
+    elif first_trade_i > start_i:
+        warnings.append(
+            f"warm-up needs {strategy.warmup_bars} bars of {strategy.primary_symbol}: trading began on "
+            f"{dates[first_trade_i]}, {first_trade_i - start_i} bars after the start {dates[start_i]} "
+            "(load more history before the start to trade from it)"
+        )
+    if pending is not None:
+        warnings.append(f"targets decided on the last bar ({dates[-1]}) were not filled (fill at next open)")
+    scaled = run.portfolio.scaled_buys
+    if scaled:
+        warnings.append(f"{len(scaled)} buy(s) were reduced to fit the available cash (first on {scaled[0][0]})")
+    for message, first, last, count in (*run.warnings.values(),):
+        span = f" ({count} times, {first} … {last})" if count > 1 else f" ({first})"
+        warnings.append(message + span)
+    warnings += strategy.warnings
+    symbols = {
+        s: {"first": b.days[0].astype(object), "last": b.days[-1].astype(object), "bars": len(b)}
+        for s, b in feed.bars.items()
+        if len(b)
+    }
+    return BacktestResult(
+        strategy_id=strategy.class_id,
+        params=dict(strategy.params),
+        config=config,
+        equity_curve=equity_curve,
+        baseline_symbol=config.baseline_symbol if baseline_curve else None,
+        baseline_curve=baseline_curve,
+        fills=run.portfolio.fills,
+        trades=run.portfolio.trades,
+        regime=regime,
+        warnings=warnings,
+        data_range={
+            "first_bar": dates[0],
+            "last_bar": dates[-1],
+            "start": dates[start_i],
+            "end": dates[-1],
+            "first_tradable": dates[first_trade_i] if first_trade_i is not None else None,
+            "symbols": symbols,
+        },
+        bars_processed=len(dates),
+        warmup_bars=strategy.warmup_bars,
+        open_positions=list(run.portfolio.open_lots()),
+    )
