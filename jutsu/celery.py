@@ -11,7 +11,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import beat_init, worker_process_init, worker_ready
+from celery.signals import beat_init, worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jutsu.settings")
 
@@ -70,6 +70,11 @@ class HeartbeatStep(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(HeartbeatStep)
+
+
+@worker_init.connect
+def _on_worker_init(**kwargs):
+    prepare_process()  # broker folders; wait for the database with backoff before consuming
 
 
 @worker_ready.connect

@@ -153,7 +153,7 @@ def test_yaml_changes_are_picked_up_without_restart(config_dir):
 
 def test_invalid_yaml_stops_settings_loading(tmp_path, config_dir):
     (config_dir / "config.yaml").write_text("app:\n  log_level: LOUD\n")
-    with pytest.raises(ConfigError, match="app.log_level"):
+    with pytest.raises(ConfigError, match=r"app\.log_level"):
         load_settings(base_env(tmp_path, config_dir))
 
 

@@ -24,8 +24,13 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        JUTSU_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="jutsu.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        JUTSU_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="jutsu.example.com",
         JUTSU_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -34,7 +39,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 @pytest.mark.slow
 def test_production_without_secret_key_refuses_to_start(tmp_path):
-    result = run_manage("check", JUTSU_ENV="production", ALLOWED_HOSTS="jutsu.example.com", SECRET_KEY="",
-                        JUTSU_DATA_DIR=str(tmp_path))
+    result = run_manage(
+        "check", JUTSU_ENV="production", ALLOWED_HOSTS="jutsu.example.com", SECRET_KEY="", JUTSU_DATA_DIR=str(tmp_path)
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is required in production" in result.stderr

@@ -50,7 +50,9 @@ def test_published_event_reaches_an_open_dashboard(viewer_user, monkeypatch):
         assert (await communicator.receive_json_from())["type"] == "hello"
         from channels.db import database_sync_to_async
 
-        await database_sync_to_async(events.publish)("regime_change", {"strategy_id": "v3_5b", "old_cell": 3, "new_cell": 1})
+        await database_sync_to_async(events.publish)(
+            "regime_change", {"strategy_id": "v3_5b", "old_cell": 3, "new_cell": 1}
+        )
         message = await communicator.receive_json_from(timeout=3)
         assert message["type"] == "regime_change" and message["new_cell"] == 1
         await communicator.disconnect()

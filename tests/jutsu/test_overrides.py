@@ -55,8 +55,11 @@ def test_invalid_environment_value_names_the_variable(monkeypatch, yaml_dir):
 def test_expired_override_never_applies(yaml_dir, admin_user):
     with time_machine.travel(T0, tick=False):
         config_override_set(
-            parameter="trading.execution_time", value="open", reason="one hour only",
-            user=admin_user, expires_at=T0 + timedelta(hours=1),
+            parameter="trading.execution_time",
+            value="open",
+            reason="one hour only",
+            user=admin_user,
+            expires_at=T0 + timedelta(hours=1),
         )
         assert resolve("trading.execution_time").source == OVERRIDE
     with time_machine.travel(T0 + timedelta(hours=1, seconds=1), tick=False):
@@ -69,8 +72,11 @@ def test_expired_override_never_applies(yaml_dir, admin_user):
 def test_housekeeping_deactivates_expired_overrides_with_audit(yaml_dir, admin_user):
     with time_machine.travel(T0, tick=False):
         override = config_override_set(
-            parameter="performance.risk_free_rate", value="0.03", reason="rates up",
-            user=admin_user, expires_at=T0 + timedelta(days=1),
+            parameter="performance.risk_free_rate",
+            value="0.03",
+            reason="rates up",
+            user=admin_user,
+            expires_at=T0 + timedelta(days=1),
         )
     expired = config_overrides_expire(at=T0 + timedelta(days=2))
     assert [o.pk for o in expired] == [override.pk]
@@ -127,7 +133,10 @@ def test_override_needs_a_reason_and_a_future_expiry(yaml_dir, admin_user):
         config_override_set(parameter="trading.slippage", value="0.002", reason="  ", user=admin_user)
     with pytest.raises(InvalidParameter, match="expires_at"):
         config_override_set(
-            parameter="trading.slippage", value="0.002", reason="x", user=admin_user,
+            parameter="trading.slippage",
+            value="0.002",
+            reason="x",
+            user=admin_user,
             expires_at=datetime(2000, 1, 1, tzinfo=UTC),
         )
 
@@ -141,15 +150,17 @@ def test_config_api_shows_effective_values_with_their_source(yaml_dir, viewer_ap
 
 
 def test_viewer_cannot_write_config(yaml_dir, viewer_api):
-    response = viewer_api.put("/api/config", {"parameter": "trading.slippage", "value": "0.002", "reason": "x"},
-                              format="json")
+    response = viewer_api.put(
+        "/api/config", {"parameter": "trading.slippage", "value": "0.002", "reason": "x"}, format="json"
+    )
     assert response.status_code == 403
     assert response.json()["detail"]
 
 
 def test_admin_sets_and_resets_an_override_through_the_api(yaml_dir, admin_api):
     response = admin_api.put(
-        "/api/config", [{"parameter": "trading.execution_time", "value": "open", "reason": "earlier fills"}],
+        "/api/config",
+        [{"parameter": "trading.execution_time", "value": "open", "reason": "earlier fills"}],
         format="json",
     )
     assert response.status_code == 200, response.json()

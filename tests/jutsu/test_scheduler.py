@@ -60,7 +60,11 @@ def test_nyse_calendar_knows_holidays_and_half_days():
 def test_previous_and_next_trading_days_skip_closures():
     assert calendar.previous_trading_day(date(2020, 7, 6)) == date(2020, 7, 2)
     assert calendar.next_trading_day(date(2020, 7, 2)) == date(2020, 7, 6)
-    assert calendar.previous_trading_days(date(2020, 7, 6), 3) == [date(2020, 6, 30), date(2020, 7, 1), date(2020, 7, 2)]
+    assert calendar.previous_trading_days(date(2020, 7, 6), 3) == [
+        date(2020, 6, 30),
+        date(2020, 7, 1),
+        date(2020, 7, 2),
+    ]
     assert len(calendar.trading_days(date(2019, 1, 1), date(2019, 12, 31))) == 252
 
 
@@ -71,7 +75,7 @@ def test_as_of_replays_a_past_moment(probe_job):
     as_of = parse_as_of("2020-07-02T16:15:00-04:00")
     run = job_run(probe_job, as_of=as_of)
     assert run.status == "success" and run.message == "ran for 2020-07-02"
-    assert SEEN == [(date(2020, 7, 2), as_of, 1)]
+    assert [(date(2020, 7, 2), as_of, 1)] == SEEN
     assert run.trading_date == date(2020, 7, 2) and run.as_of == as_of
 
 

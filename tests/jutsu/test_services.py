@@ -29,12 +29,17 @@ def test_task_round_trip_through_a_real_worker(tmp_path):
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
-    with celery_process("worker", "-Q", queue, "--pool", "solo", "--without-gossip", "--without-mingle",
-                        "-n", f"{queue}@test", log=log):
+    with celery_process(
+        "worker", "-Q", queue, "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"{queue}@test", log=log
+    ):
         result = ping.apply_async(args=["round-trip"], queue=queue)
         assert result.get(timeout=60) == "round-trip"
-        wait_for(lambda: ServiceHeartbeat.objects.filter(service="worker", hostname=f"{queue}@test").exists(),
-                 timeout=30, what="the worker heartbeat", log=log)
+        wait_for(
+            lambda: ServiceHeartbeat.objects.filter(service="worker", hostname=f"{queue}@test").exists(),
+            timeout=30,
+            what="the worker heartbeat",
+            log=log,
+        )
 
 
 def test_a_database_schedule_fires_a_job_and_its_run_is_recorded(tmp_path):
@@ -43,17 +48,42 @@ def test_a_database_schedule_fires_a_job_and_its_run_is_recorded(tmp_path):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(
-        name=f"test:{queue}", task="jutsu.tasks.run_job_task", interval=every_second,
-        args=json.dumps(["housekeeping"]), queue=queue,
+        name=f"test:{queue}",
+        task="jutsu.tasks.run_job_task",
+        interval=every_second,
+        args=json.dumps(["housekeeping"]),
+        queue=queue,
     )
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-    with celery_process("worker", "-Q", queue, "--pool", "solo", "--without-gossip", "--without-mingle",
-                        "-n", f"{queue}@test", log=worker_log), \
-            celery_process("beat", "--schedule", str(tmp_path / "beat-schedule"), log=beat_log):
-        wait_for(lambda: JobRun.objects.filter(job_name="housekeeping", trigger="schedule").exclude(status="running")
-                 .exists(), timeout=90, what="a scheduled housekeeping run", log=beat_log)
-        wait_for(lambda: ServiceHeartbeat.objects.filter(service="beat").exists(), timeout=30,
-                 what="the beat heartbeat", log=beat_log)
+    with (
+        celery_process(
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{queue}@test",
+            log=worker_log,
+        ),
+        celery_process("beat", "--schedule", str(tmp_path / "beat-schedule"), log=beat_log),
+    ):
+        wait_for(
+            lambda: (
+                JobRun.objects.filter(job_name="housekeeping", trigger="schedule").exclude(status="running").exists()
+            ),
+            timeout=90,
+            what="a scheduled housekeeping run",
+            log=beat_log,
+        )
+        wait_for(
+            lambda: ServiceHeartbeat.objects.filter(service="beat").exists(),
+            timeout=30,
+            what="the beat heartbeat",
+            log=beat_log,
+        )
     run = JobRun.objects.filter(job_name="housekeeping").earliest("started_at")
     assert run.status in {"success", "skipped"}, (run.status, run.error)
     assert run.finished_at is not None
@@ -74,8 +104,14 @@ def test_publish_from_another_process_reaches_the_socket_through_redis(viewer_us
             "from jutsu.events import build_event, send_now; "
             f"send_now(build_event('data_refresh', {{'refresh_type': 'manual', 'marker': '{marker}'}}))"
         )
-        process = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=subprocess_env(),
-                                 capture_output=True, text=True, timeout=60)
+        process = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert process.returncode == 0, process.stderr
         # Other tests running in parallel publish to the same group: wait for our marker.
         for _ in range(50):
