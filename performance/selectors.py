@@ -1,0 +1,206 @@
+"""Reads of daily performance, snapshots and EOD status (pages, API, services all read through here).
+
+Every function returns model rows or plain dataclasses and issues a fixed number of queries whatever the
+number of strategies or days (no N+1): the overview is three queries, a comparison two.
+
+Conventions: ``mode`` is a :class:`trading.modes.Mode` value; dates are New York trading dates
+(``datetime.date``); ranges are inclusive; history is ordered oldest first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import F, Max, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from jutsu.errors import InvalidParameter
+from performance.models import DailyPerformance, EntityType, EODJobStatus, PerformanceSnapshot
+from strategies.models import Strategy
+from trading.modes import Mode
+
+MAX_COMPARED_STRATEGIES = 3
+SPARKLINE_POINTS = 60
+
+
+@dataclass(frozen=True)
+class OverviewItem:
+    """One active strategy on the overview: its latest row (None before the first EOD) and a sparkline.
+
+    ``sparkline`` is ``[(trading_date, total_equity), …]`` oldest first, at most ``points`` long.
+    """
+
+    strategy: Strategy
+    latest: DailyPerformance | None
+    sparkline: list[tuple[date, Decimal]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ComparisonSeries:
+    """One line of a comparison chart: an entity and its rows (oldest first)."""
+
+    entity_type: str
+    entity_id: str
+    rows: list[DailyPerformance]
+
+
+def mode_validate(mode: str, *, parameter: str = "mode") -> str:
+    """Return ``mode`` if it is a known trading mode; otherwise :class:`InvalidParameter` naming the choices."""
+    if mode not in Mode.values:
+        raise InvalidParameter(f"{parameter}: unknown mode {mode!r}; use one of {', '.join(Mode.values)}")
+    return mode
+
+
+def daily_performance_latest(
+    strategy_id: str, mode: str, *, entity_type: str = EntityType.STRATEGY
+) -> DailyPerformance | None:
+    """The most recent row of one entity in one mode (a strategy by default; pass ``entity_type="baseline"``
+    and the symbol as ``strategy_id`` for a baseline). ``None`` when it has no rows. One query."""
+    return (
+        DailyPerformance.objects.filter(entity_type=entity_type, entity_id=strategy_id, mode=mode)
+        .order_by("-trading_date")
+        .first()
+    )
+
+
+def daily_performance_history(
+    entity_type: str,
+    entity_id: str,
+    mode: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[DailyPerformance]:
+    """Rows of one entity in one mode within ``[start, end]`` (either bound optional), oldest first.
+
+    A lazy queryset: slice it for pagination, or ``.values(...)`` for charts. Uses the
+    (entity_type, entity_id, mode, trading_date) index.
+    """
+    rows = DailyPerformance.objects.filter(entity_type=entity_type, entity_id=entity_id, mode=mode)
+    if start is not None:
+        rows = rows.filter(trading_date__gte=start)
+    if end is not None:
+        rows = rows.filter(trading_date__lte=end)
+    return rows.order_by("trading_date")
+
+
+def daily_performance_overview(mode: str, *, points: int = SPARKLINE_POINTS) -> list[OverviewItem]:
+    """Each active strategy (execution order) with its latest row in ``mode`` and its last ``points`` equities.
+
+    Three queries in all: active strategies, then the last ``points`` rows per strategy in one windowed query
+    (``ROW_NUMBER() OVER (PARTITION BY entity_id ORDER BY trading_date DESC)``); the newest of those is the
+    latest row.
+    """
+    strategies = list(Strategy.objects.filter(is_active=True).order_by("execution_order", "strategy_id"))
+    ids = [s.strategy_id for s in strategies]
+    by_id: dict[str, list[DailyPerformance]] = defaultdict(list)
+    if ids and points > 0:
+        rows = (
+            DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id__in=ids, mode=mode)
+            .annotate(recent_rank=Window(RowNumber(), partition_by=[F("entity_id")], order_by=F("trading_date").desc()))
+            .filter(recent_rank__lte=points)
+            .order_by("entity_id", "trading_date")
+        )
+        for row in rows:
+            by_id[row.entity_id].append(row)
+    items = []
+    for strategy in strategies:
+        rows = by_id.get(strategy.strategy_id, [])
+        items.append(
+            OverviewItem(
+                strategy=strategy,
+                latest=rows[-1] if rows else None,
+                sparkline=[(row.trading_date, row.total_equity) for row in rows],
+            )
+        )
+    return items
+
+
+def daily_performance_comparison(
+    strategy_ids: list[str],
+    mode: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    include_baselines: bool = True,
+) -> list[ComparisonSeries]:
+    """Up to three strategies plus their baselines over ``[start, end]``, for one chart.
+
+    Strategies come first in the order given, then each distinct baseline symbol once (the ``Strategy`` row's
+    ``baseline_symbol``, else the symbol recorded on the strategy's rows). A strategy without rows is
+    returned with an empty list. More than three ids → :class:`InvalidParameter`. Two or three queries.
+    """
+    ids = list(dict.fromkeys(s for s in strategy_ids if s))
+    if not ids:
+        raise InvalidParameter("strategy_ids: give at least one strategy id (comma-separated)")
+    if len(ids) > MAX_COMPARED_STRATEGIES:
+        raise InvalidParameter(
+            f"strategy_ids: at most {MAX_COMPARED_STRATEGIES} strategies can be compared, got {len(ids)}"
+        )
+    symbols: list[str] = []
+    if include_baselines:
+        configured = dict(Strategy.objects.filter(strategy_id__in=ids).values_list("strategy_id", "baseline_symbol"))
+        recorded = dict(
+            DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id__in=ids, mode=mode)
+            .exclude(baseline_symbol="")
+            .values_list("entity_id", "baseline_symbol")
+            .distinct()
+            .order_by()
+        )
+        symbols = list(dict.fromkeys(s for s in (configured.get(i) or recorded.get(i) for i in ids) if s))
+    wanted = Q(entity_type=EntityType.STRATEGY, entity_id__in=ids)
+    if symbols:
+        wanted |= Q(entity_type=EntityType.BASELINE, entity_id__in=symbols)
+    rows = DailyPerformance.objects.filter(wanted, mode=mode)
+    if start is not None:
+        rows = rows.filter(trading_date__gte=start)
+    if end is not None:
+        rows = rows.filter(trading_date__lte=end)
+    grouped: dict[tuple[str, str], list[DailyPerformance]] = defaultdict(list)
+    for row in rows.order_by("trading_date"):
+        grouped[(row.entity_type, row.entity_id)].append(row)
+    series = [ComparisonSeries(EntityType.STRATEGY, i, grouped.get((EntityType.STRATEGY, i), [])) for i in ids]
+    series += [ComparisonSeries(EntityType.BASELINE, s, grouped.get((EntityType.BASELINE, s), [])) for s in symbols]
+    return series
+
+
+def daily_performance_entities(mode: str | None = None) -> list[tuple[str, str, str]]:
+    """Every ``(entity_type, entity_id, mode)`` that has rows, sorted. One query."""
+    rows = DailyPerformance.objects.all()
+    if mode:
+        rows = rows.filter(mode=mode)
+    return list(rows.values_list("entity_type", "entity_id", "mode").distinct().order_by("entity_type", "entity_id"))
+
+
+def eod_status_recent(days: int = 30) -> QuerySet[EODJobStatus]:
+    """EOD statuses of the last ``days`` calendar days that have one, newest first. One query."""
+    latest = EODJobStatus.objects.aggregate(last=Max("trading_date"))["last"]
+    if latest is None:
+        return EODJobStatus.objects.none()
+    return EODJobStatus.objects.filter(trading_date__gt=latest - timedelta(days=days)).order_by("-trading_date")
+
+
+def eod_status_for(trading_date: date) -> EODJobStatus | None:
+    """The EOD status of one trading date (None when it was never finalised)."""
+    return EODJobStatus.objects.filter(trading_date=trading_date).first()
+
+
+def eod_statuses_between(start: date, end: date) -> dict[date, EODJobStatus]:
+    """EOD statuses by trading date within ``[start, end]``. One query."""
+    return {s.trading_date: s for s in EODJobStatus.objects.filter(trading_date__gte=start, trading_date__lte=end)}
+
+
+def snapshots_between(
+    strategy_ids: list[str], mode: str, start_at: datetime, end_at: datetime
+) -> QuerySet[PerformanceSnapshot]:
+    """Snapshots of these strategies in ``mode`` with ``start_at <= timestamp < end_at``, oldest first."""
+    return PerformanceSnapshot.objects.filter(
+        strategy_id__in=strategy_ids, mode=mode, timestamp__gte=start_at, timestamp__lt=end_at
+    ).order_by("timestamp", "id")
+
+
+def snapshots_latest(strategy_id: str, mode: str, *, limit: int = 100) -> QuerySet[PerformanceSnapshot]:
+    """The newest snapshots of one strategy (V1 data; newest first)."""
+    return PerformanceSnapshot.objects.filter(strategy_id=strategy_id, mode=mode).order_by("-timestamp", "-id")[:limit]
