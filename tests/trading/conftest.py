@@ -1,0 +1,41 @@
+"""Fixtures of the market-data tests: a fixed clock, CSV writer, fresh source registry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from trading.sources import registry
+
+FIXTURES = Path(__file__).parent / "fixtures"
+#: a Tuesday evening after the close, New York time 19:00.
+NOW = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """write_csv("QQQ.csv", "Date,Open,...\\n...") → Path of the written file."""
+
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text.lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sources():
+    """Each test starts with the default source instances (tests may register their own)."""
+    for name in ("yahoo", "schwab", "synthetic"):
+        registry.register_source(name, None)
+    yield
+    for name in ("yahoo", "schwab", "synthetic"):
+        registry.register_source(name, None)

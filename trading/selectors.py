@@ -1,0 +1,161 @@
+"""Reads of the trading app.
+
+Market data (valid bars only, as plain pandas/python values for the engine and other apps):
+``market_data_frames``, ``market_data_coverage``, ``market_data_coverage_all``, ``latest_bar_date``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from django.db.models import F, FloatField
+from django.db.models.functions import Cast
+
+from trading.models import DataMetadata, MarketData
+from trading.sources.base import DAILY
+
+NEW_YORK = ZoneInfo("America/New_York")
+FRAME_COLUMNS = ["open", "high", "low", "close", "volume"]
+
+# ──────────────────────────────────────────────────────────────────────────────────────────────────
+# Market data
+# ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _bounds(start: date, end: date, timeframe: str) -> tuple[datetime, datetime]:
+    """[low, high) storage timestamps of the trading dates start … end (see MarketData's convention)."""
+    zone = UTC if timeframe == DAILY else NEW_YORK
+    low = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
+    high = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return low, high
+
+
+def _float_rows(queryset) -> list[tuple]:
+    # Casting in the database skips Decimal construction: ~5× faster for a 10-year frame.
+    return list(
+        queryset.annotate(
+            o=Cast(F("open"), FloatField()),
+            h=Cast(F("high"), FloatField()),
+            lo=Cast(F("low"), FloatField()),
+            c=Cast(F("close"), FloatField()),
+        ).values_list("timestamp", "o", "h", "lo", "c", "volume")
+    )
+
+
+def _frame(rows: list[tuple], timeframe: str) -> pd.DataFrame:
+    if rows:
+        stamps, *columns = zip(*rows, strict=True)
+        values = np.array(columns, dtype="float64").T
+    else:
+        stamps, values = (), np.empty((0, len(FRAME_COLUMNS)))
+    if timeframe == DAILY:
+        index = pd.Index([stamp.date() for stamp in stamps], name="date", dtype="object")
+    else:
+        index = pd.DatetimeIndex(list(stamps), name="timestamp", tz=UTC)
+    return pd.DataFrame(values, index=index, columns=FRAME_COLUMNS)
+
+
+def market_data_frames(
+    symbols: Iterable[str],
+    start: date | datetime | str,
+    end: date | datetime | str,
+    *,
+    timeframe: str = DAILY,
+    warmup_bars: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """Valid bars of each symbol from ``start`` to ``end`` (trading dates, inclusive).
+
+    :param warmup_bars: additionally include up to this many bars before ``start`` (for indicator
+        warm-up); fewer when the history is shorter.
+    :returns: ``{SYMBOL: DataFrame}`` with float64 columns open, high, low, close, volume, sorted by
+        time. Daily frames are indexed by ``datetime.date`` trading dates (index name ``date``);
+        intraday frames by a UTC ``DatetimeIndex`` of bar-open instants. A symbol without bars gets
+        an empty frame — the caller decides whether that is an error.
+
+    Two indexed range queries per symbol (one without warm-up), no model instances.
+    """
+    first, last = _as_date(start), _as_date(end)
+    low, high = _bounds(first, last, timeframe)
+    frames: dict[str, pd.DataFrame] = {}
+    for raw in symbols:
+        symbol = raw.strip().upper()
+        bars = MarketData.objects.filter(symbol=symbol, timeframe=timeframe, is_valid=True)
+        rows = _float_rows(bars.filter(timestamp__gte=low, timestamp__lt=high).order_by("timestamp"))
+        if warmup_bars > 0:
+            warm = _float_rows(bars.filter(timestamp__lt=low).order_by("-timestamp")[:warmup_bars])
+            rows = warm[::-1] + rows
+        frames[symbol] = _frame(rows, timeframe)
+    return frames
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    symbol: str
+    timeframe: str
+    first_date: date | None
+    last_date: date | None
+    bar_count: int
+    valid_bar_count: int
+    last_sync_at: datetime | None
+    last_source: str
+
+    @property
+    def has_data(self) -> bool:
+        return self.valid_bar_count > 0
+
+
+def _coverage(row: DataMetadata) -> Coverage:
+    return Coverage(
+        symbol=row.symbol,
+        timeframe=row.timeframe,
+        first_date=row.first_bar_at.date() if row.first_bar_at else None,
+        last_date=row.last_bar_at.date() if row.last_bar_at else None,
+        bar_count=row.bar_count,
+        valid_bar_count=row.valid_bar_count,
+        last_sync_at=row.last_sync_at,
+        last_source=row.last_source,
+    )
+
+
+def market_data_coverage(symbol: str, *, timeframe: str = DAILY) -> Coverage:
+    """What is stored for (symbol, timeframe): first/last valid bar dates (UTC date of the storage
+    timestamp — the trading date for daily bars), counts, last sync and source."""
+    symbol = symbol.strip().upper()
+    row = DataMetadata.objects.filter(symbol=symbol, timeframe=timeframe).first()
+    if row is None:
+        return Coverage(symbol, timeframe, None, None, 0, 0, None, "")
+    return _coverage(row)
+
+
+def market_data_coverage_all(*, timeframe: str | None = None) -> list[Coverage]:
+    """Coverage of every stored series, by symbol."""
+    rows = DataMetadata.objects.all()
+    if timeframe:
+        rows = rows.filter(timeframe=timeframe)
+    return [_coverage(row) for row in rows.order_by("symbol", "timeframe")]
+
+
+def latest_bar_date(symbol: str, *, timeframe: str = DAILY) -> date | None:
+    """Trading date of the newest valid bar of ``symbol`` (New York date for intraday), or None."""
+    stamp = (
+        MarketData.objects.filter(symbol=symbol.strip().upper(), timeframe=timeframe, is_valid=True)
+        .order_by("-timestamp")
+        .values_list("timestamp", flat=True)
+        .first()
+    )
+    if stamp is None:
+        return None
+    return stamp.date() if timeframe == DAILY else stamp.astimezone(NEW_YORK).date()
