@@ -1,0 +1,204 @@
+"""Running a backtest from stored market data and keeping its results as a ``BacktestRun``.
+
+The numeric core does the work; this module loads bars from the ORM, resolves parameters and
+costs through the configuration chain, turns engine errors into platform errors, and stores the
+run only when it completed — an invalid request or missing data stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from jutsu.conf.resolver import resolve_value
+from jutsu.errors import DataMissing, InvalidParameter
+from strategies.engine.analyzer import analyze_performance
+from strategies.engine.backtest import BacktestConfig, BacktestConfigError, run_backtest
+from strategies.engine.errors import DataError, InvalidOrderError, StrategyParameterError
+from strategies.engine.results import BacktestResult
+from strategies.engine.strategy import Strategy as EngineStrategy
+from strategies.engine.strategy import get_strategy_class
+from strategies.models import BacktestRun, BacktestStatus
+from strategies.services.registry import strategy_effective_params, strategy_get
+from trading.selectors import market_data_frames
+
+logger = logging.getLogger(__name__)
+
+FILL_MODES = ("close", "next_open")
+# Extra bars loaded before the warm-up so indicators that look further back than the declared
+# warm-up (e.g. the Kalman oscillator's normalisation buffer) start from the same history.
+WARMUP_MARGIN = 20
+
+
+@dataclass(frozen=True)
+class BacktestRequest:
+    """What to run: a registered strategy over a date range, with optional changes."""
+
+    strategy_id: str
+    start: date
+    end: date
+    param_overrides: dict[str, Any] = field(default_factory=dict)
+    initial_capital: Decimal | None = None
+    commission_per_share: Decimal | None = None
+    commission_per_trade: Decimal | None = None
+    slippage: Decimal | None = None
+    fill: str = "close"
+
+
+def _strategy_instance(strategy_class: str, params: dict[str, Any]) -> EngineStrategy:
+    try:
+        return get_strategy_class(strategy_class)(params)
+    except StrategyParameterError as exc:
+        raise InvalidParameter(str(exc)) from None
+
+
+def backtest_check(request: BacktestRequest) -> tuple[Any, EngineStrategy, BacktestConfig]:
+    """Validate a request: the strategy exists, parameters and costs are valid. Nothing is written."""
+    row = strategy_get(request.strategy_id)
+    if request.end < request.start:
+        raise InvalidParameter(f"end {request.end} is before start {request.start}")
+    if request.start > timezone.localdate():
+        raise InvalidParameter(f"start {request.start} is in the future")
+    if request.fill not in FILL_MODES:
+        raise InvalidParameter(f"fill: {request.fill!r} is not one of {', '.join(FILL_MODES)}")
+    params = {**strategy_effective_params(row), **request.param_overrides}
+    strategy = _strategy_instance(row.strategy_class, params)
+    try:
+        config = BacktestConfig(
+            initial_capital=request.initial_capital if request.initial_capital is not None else row.initial_capital,
+            commission_per_share=(
+                request.commission_per_share
+                if request.commission_per_share is not None
+                else resolve_value("trading.commission_per_share", strategy_id=row.strategy_id)
+            ),
+            commission_per_trade=request.commission_per_trade or Decimal("0"),
+            slippage=(
+                request.slippage
+                if request.slippage is not None
+                else Decimal(str(resolve_value("trading.slippage", strategy_id=row.strategy_id)))
+            ),
+            fill=request.fill,
+            baseline_symbol=row.baseline_symbol,
+            start=request.start,
+            end=request.end,
+        )
+    except BacktestConfigError as exc:
+        raise InvalidParameter(str(exc)) from None
+    return row, strategy, config
+
+
+def _load_bars(strategy: EngineStrategy, config: BacktestConfig) -> dict:
+    symbols = list(dict.fromkeys([*strategy.symbols, config.baseline_symbol or ""]))
+    frames = market_data_frames(
+        [s for s in symbols if s], config.start, config.end, warmup_bars=strategy.warmup_bars + WARMUP_MARGIN
+    )
+    for symbol in strategy.required_symbols:
+        frame = frames.get(symbol)
+        in_range = frame is not None and len(frame) and any(config.start <= d <= config.end for d in frame.index)
+        if not in_range:
+            raise DataMissing(
+                f"no {symbol} bars between {config.start} and {config.end}: import or sync {symbol} first "
+                f"(python manage.py import_market_data / sync_market_data)"
+            )
+    return {symbol: frame for symbol, frame in frames.items() if len(frame)}
+
+
+def _metrics(result: BacktestResult) -> dict[str, Any]:
+    regime_by_date = {row["date"]: row.get("cell") for row in result.regime}
+    dates = [row["date"] for row in result.equity_curve]
+    metrics = analyze_performance(
+        result.equity_series(),
+        baseline_curve=result.baseline_series() if result.baseline_curve else None,
+        trades=result.trades,
+        regime_cells=[regime_by_date.get(d) for d in dates] if regime_by_date else None,
+        positions_value=[float(row["positions_value"]) for row in result.equity_curve],
+        risk_free_rate=resolve_value("performance.risk_free_rate"),
+    )
+    return metrics.as_dict()
+
+
+def backtest_run_execute(request: BacktestRequest, *, user=None) -> BacktestRun:
+    """Validate, load bars, run the engine, analyse and store the completed run."""
+    row, strategy, config = backtest_check(request)
+    started = time.perf_counter()
+    data = _load_bars(strategy, config)
+    try:
+        result = run_backtest(strategy, data, config)
+    except DataError as exc:
+        raise DataMissing(str(exc)) from None
+    except (InvalidOrderError, StrategyParameterError, BacktestConfigError) as exc:
+        raise InvalidParameter(str(exc)) from None
+    metrics = _metrics(result)
+    duration = time.perf_counter() - started
+    payload = result.to_dict()
+    data_range = payload["data_range"]
+    with transaction.atomic():
+        run = BacktestRun.objects.create(
+            strategy=row,
+            strategy_id_text=row.strategy_id,
+            strategy_class=row.strategy_class,
+            status=BacktestStatus.COMPLETED,
+            params=payload["params"],
+            config=payload["config"],
+            start_date=request.start,
+            end_date=request.end,
+            data_start=data_range.get("first_bar"),
+            data_end=data_range.get("last_bar"),
+            initial_capital=config.initial_capital,
+            final_equity=result.final_equity,
+            metrics=metrics,
+            equity_curve=payload["equity_curve"],
+            baseline_curve=payload["baseline_curve"],
+            fills=payload["fills"],
+            trades=payload["trades"],
+            regime=payload["regime"],
+            warnings=payload["warnings"],
+            duration_seconds=duration,
+            started_by=user if getattr(user, "is_authenticated", False) else None,
+            finished_at=timezone.now(),
+        )
+    logger.info(
+        "backtest #%s %s %s…%s: total return %s, sharpe %s (%.2fs)",
+        run.pk,
+        row.strategy_id,
+        request.start,
+        request.end,
+        metrics.get("total_return"),
+        metrics.get("sharpe"),
+        duration,
+    )
+    return run
+
+
+def backtest_export(run: BacktestRun) -> dict[str, Any]:
+    """The JSON document of a run (the ``--json`` output and the API detail); dump with DjangoJSONEncoder."""
+    return {
+        "id": run.pk,
+        "strategy_id": run.strategy_id_text,
+        "strategy_class": run.strategy_class,
+        "status": run.status,
+        "start": run.start_date,
+        "end": run.end_date,
+        "data_range": {"first_bar": run.data_start, "last_bar": run.data_end},
+        "params": run.params,
+        "config": run.config,
+        "metrics": run.metrics,
+        "equity_curve": [
+            {k: r.get(k) for k in ("date", "equity", "cash", "positions_value")} for r in run.equity_curve
+        ],
+        "baseline_curve": [
+            {k: r.get(k) for k in ("date", "equity", "cash", "positions_value")} for r in run.baseline_curve
+        ],
+        "regime": [{k: v for k, v in r.items() if k not in ("target_weights",)} for r in run.regime],
+        "fills": run.fills,
+        "trades": run.trades,
+        "warnings": run.warnings,
+        "duration_seconds": run.duration_seconds,
+    }

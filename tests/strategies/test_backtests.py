@@ -1,0 +1,181 @@
+"""Backtest runs from stored bars: the service, the command, its JSON contract and its errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from jutsu.errors import DataMissing, InvalidParameter, NotFound
+from strategies.models import BacktestRun
+from strategies.services.backtests import BacktestRequest, backtest_run_execute
+from strategies.services.registry import strategies_sync
+from tests.data import shared_market_dir
+from trading.marketdata.importing import market_data_import_file
+
+pytestmark = pytest.mark.django_db
+
+CONTRACT_METRICS = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "volatility",
+    "var_95",
+    "cvar_95",
+    "win_rate",
+    "profit_factor",
+    "total_trades",
+    "beta",
+    "alpha",
+)
+
+
+@pytest.fixture(scope="module")
+def _market_module(django_db_setup, django_db_blocker):
+    """Real bars imported once for the module (committed), removed again afterwards."""
+    folder = shared_market_dir()
+    with django_db_blocker.unblock():
+        for name in ("QQQ", "TQQQ", "TLT", "TMF", "PSQ"):
+            market_data_import_file(path=folder / f"{name}.csv")
+        yield
+        from trading.models import DataAuditLog, DataMetadata, MarketData
+
+        for model in (MarketData, DataMetadata, DataAuditLog):
+            model.objects.all().delete()
+
+
+@pytest.fixture
+def market(_market_module, db):
+    strategies_sync()
+
+
+def test_sma_crossover_backtest_is_stored_with_its_results(market):
+    run = backtest_run_execute(BacktestRequest("sma_crossover", date(2015, 1, 2), date(2019, 12, 31)))
+    assert run.status == "completed"
+    assert len(run.equity_curve) == len(run.baseline_curve) > 1000
+    assert run.equity_curve[0]["date"] == "2015-01-02"
+    assert run.final_equity == Decimal(run.equity_curve[-1]["equity"])
+    assert set(CONTRACT_METRICS) <= set(run.metrics)
+    # every fill is whole shares and money never goes negative
+    assert all(float(f["qty"]) == int(float(f["qty"])) for f in run.fills)
+    assert all(Decimal(row["cash"]) >= 0 for row in run.equity_curve)
+
+
+def test_identical_runs_give_identical_results(market):
+    request = BacktestRequest("v3_5b", date(2012, 1, 3), date(2016, 12, 30))
+    first, second = backtest_run_execute(request), backtest_run_execute(request)
+    assert first.metrics == second.metrics
+    assert first.equity_curve == second.equity_curve
+    assert first.fills == second.fills
+
+
+def test_v3_5b_reports_regimes_and_the_missing_tmv(market):
+    run = backtest_run_execute(BacktestRequest("v3_5b", date(2010, 2, 11), date(2020, 7, 2)))
+    assert len(run.equity_curve) == 2616
+    cells = {row["cell"] for row in run.regime if row.get("cell") is not None}
+    assert cells <= {1, 2, 3, 4, 5, 6} and len(cells) >= 4
+    assert any("TMV" in warning for warning in run.warnings)
+
+
+def test_unknown_strategy_is_refused_and_nothing_is_stored(market):
+    with pytest.raises(NotFound, match="unknown strategy 'nope'"):
+        backtest_run_execute(BacktestRequest("nope", date(2015, 1, 2), date(2016, 1, 4)))
+    assert BacktestRun.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"no_such_param": "1"}, "no_such_param"), ({"fast": "0"}, "below the minimum"), ({"fast": "x"}, "fast")],
+)
+def test_invalid_parameters_are_refused_by_name(market, overrides, message):
+    with pytest.raises(InvalidParameter, match=message):
+        backtest_run_execute(BacktestRequest("sma_crossover", date(2015, 1, 2), date(2016, 1, 4), overrides))
+    assert BacktestRun.objects.count() == 0
+
+
+def test_a_required_symbol_without_bars_in_range_is_a_clear_error(market):
+    with pytest.raises(DataMissing, match="no TQQQ bars between 2022-01-03 and 2022-12-30"):
+        backtest_run_execute(BacktestRequest("v3_5b", date(2022, 1, 3), date(2022, 12, 30)))
+    assert BacktestRun.objects.count() == 0
+
+
+def test_costs_reduce_the_result(market):
+    free = backtest_run_execute(
+        BacktestRequest(
+            "v3_5b", date(2012, 1, 3), date(2014, 12, 31), commission_per_share=Decimal("0"), slippage=Decimal("0")
+        )
+    )
+    costly = backtest_run_execute(
+        BacktestRequest(
+            "v3_5b",
+            date(2012, 1, 3),
+            date(2014, 12, 31),
+            commission_per_share=Decimal("0.05"),
+            slippage=Decimal("0.005"),
+        )
+    )
+    assert costly.final_equity < free.final_equity
+
+
+def test_command_prints_a_summary_and_writes_the_json_contract(market, tmp_path, capsys):
+    out = tmp_path / "run.json"
+    call_command(
+        "backtest",
+        "sma_crossover",
+        "--start",
+        "2015-01-02",
+        "--end",
+        "2016-12-30",
+        "--set",
+        "fast=20",
+        "--json",
+        str(out),
+        "--csv",
+        str(tmp_path / "csv"),
+    )
+    printed = capsys.readouterr().out
+    assert "Sharpe" in printed and "Max drawdown" in printed
+    document = json.loads(out.read_text())
+    for key in (
+        "id",
+        "metrics",
+        "equity_curve",
+        "baseline_curve",
+        "regime",
+        "fills",
+        "trades",
+        "params",
+        "duration_seconds",
+    ):
+        assert key in document
+    assert document["params"]["fast"] == 20
+    assert BacktestRun.objects.get(pk=document["id"]).params["fast"] == 20
+    assert set(document["equity_curve"][0]) == {"date", "equity", "cash", "positions_value"}
+    assert (tmp_path / "csv" / "trades.csv").read_text().startswith("symbol,")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope", "--start", "2015-01-02", "--end", "2016-01-04"], "unknown strategy"),
+        (
+            ["sma_crossover", "--start", "2015-01-02", "--end", "2016-01-04", "--set", "no_such_param=1"],
+            "no_such_param",
+        ),
+        (["sma_crossover", "--start", "2015-13-02", "--end", "2016-01-04"], "not a date"),
+        (["sma_crossover", "--start", "2016-01-04", "--end", "2015-01-02"], "before start"),
+        (["sma_crossover", "--start", "2015-01-02", "--end", "2016-01-04", "--set", "fast"], "key=value"),
+        (["sma_crossover", "--start", "2015-01-02", "--end", "2016-01-04", "--capital", "lots"], "not a number"),
+    ],
+)
+def test_command_errors_are_clear(market, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("backtest", *args)
+    assert BacktestRun.objects.count() == 0
