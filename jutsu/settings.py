@@ -263,7 +263,9 @@ FERNET_KEYS = JUTSU.fernet_keys
 # --- accounts: authentication, 2FA, passkeys, rate limits -----------------------------------------
 # Owned by the accounts app (docs/SECURITY.md explains the choices). One 2FA stack: django-allauth's
 # ``mfa`` (TOTP + WebAuthn) under our own services; backup codes are ours (stored hashed).
-INSTALLED_APPS += ["allauth", "allauth.account", "allauth.mfa"]
+# Before "accounts", so that our admin can replace allauth's Authenticator admin.
+_ACCOUNTS_AT = INSTALLED_APPS.index("accounts")
+INSTALLED_APPS[_ACCOUNTS_AT:_ACCOUNTS_AT] = ["allauth", "allauth.account", "allauth.mfa"]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "allauth.account.middleware.AccountMiddleware",

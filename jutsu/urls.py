@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from jutsu.status_api import HealthApi, ReadyApi
+
+# The admin signs in through allauth (same lockout, rate limits and second factor as the pages).
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 class _DocsPermission:

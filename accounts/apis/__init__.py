@@ -1,0 +1,1 @@
+"""The accounts REST API (DRF): thin views over ``accounts.services`` and ``accounts.selectors``."""

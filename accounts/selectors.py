@@ -1,0 +1,91 @@
+"""Reads of the accounts domain: users, invitations, second-factor state, passkeys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from accounts.models import BackupCode, Invitation
+from jutsu.errors import NotFound
+
+TOTP = "totp"
+BACKUP_CODE = "backup_code"
+PASSKEY = "passkey"
+
+
+def user_list() -> QuerySet:
+    return get_user_model().objects.order_by("username")
+
+
+def user_get(*, user_id: int):
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def active_user_count() -> int:
+    return get_user_model().objects.filter(is_active=True).count()
+
+
+def invitation_list() -> QuerySet:
+    return Invitation.objects.select_related("created_by", "accepted_by", "revoked_by")
+
+
+def totp_authenticator(user) -> Authenticator | None:
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).first()
+
+
+def passkey_authenticators(user) -> QuerySet:
+    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.WEBAUTHN).order_by("created_at")
+
+
+def backup_codes_remaining(user) -> int:
+    return BackupCode.objects.filter(user_id=user.pk, used_at__isnull=True).count()
+
+
+def mfa_methods(user) -> list[str]:
+    """The second factors ``user`` can sign in with (empty: password only)."""
+    types = set(
+        Authenticator.objects.filter(
+            user_id=user.pk, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        ).values_list("type", flat=True)
+    )
+    methods = []
+    if Authenticator.Type.TOTP in types:
+        methods.append(TOTP)
+    if Authenticator.Type.WEBAUTHN in types:
+        methods.append(PASSKEY)
+    if methods and backup_codes_remaining(user):
+        methods.append(BACKUP_CODE)
+    return methods
+
+
+def passkey_summary(authenticator: Authenticator) -> dict[str, Any]:
+    data = authenticator.data
+    return {
+        "id": authenticator.pk,
+        "name": data.get("name", ""),
+        "created_at": authenticator.created_at,
+        "last_used_at": authenticator.last_used_at,
+    }
+
+
+def passkey_list(user) -> list[dict[str, Any]]:
+    return [passkey_summary(a) for a in passkey_authenticators(user)]
+
+
+def mfa_status(user) -> dict[str, Any]:
+    totp = totp_authenticator(user)
+    passkeys = passkey_authenticators(user).count()
+    return {
+        "enabled": totp is not None or passkeys > 0,
+        "totp_enabled": totp is not None,
+        "totp_enabled_at": totp.created_at if totp else None,
+        "passkeys": passkeys,
+        "backup_codes_remaining": backup_codes_remaining(user),
+        "methods": mfa_methods(user),
+    }

@@ -1,0 +1,1 @@
+"""Writes and workflows of the accounts domain, split by sub-domain (users, login, tokens, …)."""

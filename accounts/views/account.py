@@ -1,0 +1,132 @@
+"""The account page: password, TOTP set-up (QR code), backup codes, passkeys. Same services as the API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import ratelimit, selectors
+from accounts.forms import BackupCodesForm, CodeForm, PasswordChangeForm, form_error_from
+from accounts.permissions import AUTHENTICATED, permission_required
+from accounts.services.passkeys import passkey_revoke
+from accounts.services.totp import backup_codes_regenerate, totp_disable, totp_enable, totp_setup_begin
+from accounts.services.users import user_password_change
+from jutsu.errors import JutsuError
+
+
+def _account_context(request, **extra) -> dict:
+    user = request.user
+    context = {
+        "status": selectors.mfa_status(user),
+        "passkeys": selectors.passkey_list(user),
+        "password_form": PasswordChangeForm(),
+        "disable_form": CodeForm(),
+        "backup_form": BackupCodesForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@permission_required(AUTHENTICATED)
+@require_http_methods(["GET"])
+def account_page(request):
+    return render(request, "accounts/account.html", _account_context(request))
+
+
+@permission_required("self:password")
+@require_http_methods(["GET", "POST"])
+def password_change_page(request):
+    if request.method == "GET":
+        return redirect("accounts:account")
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            user_password_change(
+                user=request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+                request=request,
+            )
+        except JutsuError as exc:
+            form_error_from(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Password changed.")
+            return redirect("accounts:account")
+    return render(request, "accounts/account.html", _account_context(request, password_form=form), status=400)
+
+
+@permission_required("self:2fa")
+@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR)
+@require_http_methods(["GET", "POST"])
+def totp_setup_page(request):
+    """GET: a fresh secret with its QR code. POST: the current code enables TOTP."""
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            try:
+                codes = totp_enable(user=request.user, code=form.cleaned_data["code"], request=request)
+            except JutsuError as exc:
+                form_error_from(form, exc)
+            else:
+                messages.success(request, "Two-factor authentication is on.")
+                return render(request, "accounts/backup_codes.html", {"codes": codes, "fresh_setup": True})
+        status = 400
+    else:
+        form, status = CodeForm(), 200
+    try:
+        setup = totp_setup_begin(user=request.user)
+    except JutsuError as exc:
+        messages.info(request, exc.message)
+        return redirect("accounts:account")
+    return render(request, "accounts/totp_setup.html", {"setup": setup, "form": form}, status=status)
+
+
+@permission_required("self:2fa")
+@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR)
+@require_POST
+def totp_disable_page(request):
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            totp_disable(user=request.user, code=form.cleaned_data["code"], request=request)
+        except JutsuError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(request, "Two-factor authentication with an authenticator app is off.")
+            return redirect("accounts:account")
+    return render(request, "accounts/account.html", _account_context(request, disable_form=form), status=400)
+
+
+@permission_required("self:2fa")
+@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR)
+@require_POST
+def backup_codes_page(request):
+    form = BackupCodesForm(request.POST)
+    if form.is_valid():
+        try:
+            codes = backup_codes_regenerate(
+                user=request.user,
+                code=form.cleaned_data.get("code") or "",
+                password=form.cleaned_data.get("password") or "",
+                request=request,
+            )
+        except JutsuError as exc:
+            form_error_from(form, exc)
+        else:
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "fresh_setup": False})
+    return render(request, "accounts/account.html", _account_context(request, backup_form=form), status=400)
+
+
+@permission_required("self:passkey")
+@require_POST
+def passkey_delete_page(request, passkey_id: int):
+    try:
+        passkey_revoke(user=request.user, passkey_id=passkey_id, request=request)
+    except JutsuError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Passkey removed.")
+    return redirect("accounts:account")
