@@ -259,3 +259,51 @@ WEBAUTHN_RP_ID = JUTSU.webauthn_rp_id
 WEBAUTHN_RP_NAME = JUTSU.webauthn_rp_name
 WEBAUTHN_ORIGIN = JUTSU.webauthn_origin
 FERNET_KEYS = JUTSU.fernet_keys
+
+# --- accounts: authentication, 2FA, passkeys, rate limits -----------------------------------------
+# Owned by the accounts app (docs/SECURITY.md explains the choices). One 2FA stack: django-allauth's
+# ``mfa`` (TOTP + WebAuthn) under our own services; backup codes are ours (stored hashed).
+# Before "accounts", so that our admin can replace allauth's Authenticator admin.
+_ACCOUNTS_AT = INSTALLED_APPS.index("accounts")
+INSTALLED_APPS[_ACCOUNTS_AT:_ACCOUNTS_AT] = ["allauth", "allauth.account", "allauth.mfa"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+# Every password check (pages, admin via allauth, API, Client.login) goes through the lockout backend.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend"]
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]  # sign-up itself is closed: invitations only
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PREVENT_ENUMERATION = True
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn"]
+MFA_FORMS = {"authenticate": "accounts.forms.SecondFactorCodeForm"}
+MFA_PASSKEY_LOGIN_ENABLED = False  # pages: password first, then TOTP, a backup code or a passkey
+MFA_TOTP_ISSUER = "Jutsu Labs"
+MFA_TOTP_TOLERANCE = 1  # accept the previous/next 30-s step (clock drift, RFC 6238 §5.2)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+# allauth's own limits stay on as a second layer for pages; ours (django-ratelimit, 5/min per
+# trusted client IP, resolver parameter security.login_rate_limit) guard the page login and the API.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+RATELIMIT_USE_CACHE = "default"
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.AuditedJWTAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+SIMPLE_JWT.update(
+    {
+        "UPDATE_LAST_LOGIN": False,  # our login service sets last_login once the second factor passed
+        "AUTH_HEADER_TYPES": ("Bearer",),
+        "USER_ID_FIELD": "id",
+        "CHECK_REVOKE_TOKEN": False,
+    }
+)
+# Invitation tokens travel in URL paths; mask them in every log line (access log included).
+LOGGING["filters"]["mask_auth_paths"] = {"()": "accounts.logging.MaskAuthPathsFilter"}
+LOGGING["handlers"]["console"]["filters"].append("mask_auth_paths")
