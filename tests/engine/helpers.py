@@ -43,8 +43,9 @@ def random_walk(n: int, seed: int = 7, start_price: float = 100.0, start: str = 
     lows = np.minimum(opens, closes) * (1 - np.abs(rng.normal(0, 0.005, n)))
     volume = rng.integers(1_000_000, 5_000_000, n).astype(float)
     # a few unchanged closes exercise OBV's "equal close" rule
-    closes[10] = closes[9]
-    closes[200] = closes[199]
+    for i in (10, 200):
+        if i < n:
+            closes[i] = closes[i - 1]
     highs = np.maximum(highs, closes)
     lows = np.minimum(lows, closes)
     index = pd.bdate_range(start, periods=n, name="date")
