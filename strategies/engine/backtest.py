@@ -25,8 +25,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -112,7 +112,7 @@ class BacktestConfig:
 @dataclass
 class _Plan:
     targets: dict[str, float] | None
-    orders: list[Order] = field(default_factory=list)
+    orders: Sequence[Order] = ()
 
 
 class _Run:
@@ -125,9 +125,19 @@ class _Run:
         self.portfolio = Portfolio(config.initial_capital, config.costs)
         self.baseline = Portfolio(config.initial_capital, config.costs)
         self.warnings: dict[str, list[Any]] = {}
-        self.close_dec = {s: [to_money(x) for x in b.lists["close"]] for s, b in feed.bars.items()}
-        self._open_dec: dict[str, list[Decimal]] = {}
+        # Decimal prices are made on first use (most bars of most symbols are never booked)
+        self._dec: dict[tuple[str, str], list[Decimal | None]] = {}
         self.i = 0
+
+    def booked_price(self, symbol: str, field: str, k: int) -> Decimal:
+        """``field`` of ``symbol``'s k-th own bar as 6-decimal money (cached)."""
+        cache = self._dec.get((symbol, field))
+        if cache is None:
+            cache = self._dec[(symbol, field)] = [None] * len(self.feed.bars[symbol])
+        value = cache[k]
+        if value is None:
+            value = cache[k] = to_money(self.feed.bars[symbol].lists[field][k])
+        return value
 
     def warn(self, key: str, message: str, date: dt.date | None = None) -> None:
         entry = self.warnings.get(key)
@@ -139,12 +149,9 @@ class _Run:
     def price(self, symbol: str, field: str) -> Decimal:
         """Today's ``field`` price if the symbol has a bar today, else its last close."""
         k = self.feed.count[symbol][self.i]
-        if field == "open" and self.feed.today[symbol][self.i]:
-            opens = self._open_dec.get(symbol)
-            if opens is None:
-                opens = self._open_dec[symbol] = [to_money(x) for x in self.feed.bars[symbol].lists["open"]]
-            return opens[k - 1]
-        return self.close_dec[symbol][k - 1]
+        if field == "open" and not self.feed.today[symbol][self.i]:
+            field = "close"
+        return self.booked_price(symbol, field, k - 1)
 
     def weights(self) -> dict[str, float]:
         """Position weights marked at the latest closes (floats: a decision input, not booked money)."""
@@ -193,16 +200,19 @@ class _Run:
         portfolio.rebalance(date, desired, prices)
 
     def snapshot(self, portfolio: Portfolio) -> dict[str, Any]:
+        """Equity row for today: cash plus positions marked at each symbol's latest close."""
+        cash = portfolio.cash
         positions: dict[str, dict[str, Any]] = {}
         value_total = ZERO
+        i, count = self.i, self.feed.count
         for symbol, qty in portfolio.qty.items():
-            value = qty * self.close_dec[symbol][self.feed.count[symbol][self.i] - 1]
+            value = qty * self.booked_price(symbol, "close", count[symbol][i] - 1)
             positions[symbol] = {"qty": qty, "value": value}
             value_total += value
         return {
-            "date": self.feed.dates[self.i],
-            "equity": portfolio.cash + value_total,
-            "cash": portfolio.cash,
+            "date": self.feed.dates[i],
+            "equity": cash + value_total,
+            "cash": cash,
             "positions_value": value_total,
             "positions": positions,
         }
@@ -269,7 +279,7 @@ def run_backtest(
             first_trade_i = i
         bar._move(i, tradable, first)
         targets = strategy.on_bar(bar)
-        orders = strategy.take_orders()
+        orders = strategy.take_orders() if strategy._orders else ()
         if tradable and (targets is not None or orders):
             plan = _Plan(None if targets is None else strategy.validate_targets(targets), orders)
             if next_open:

@@ -198,12 +198,16 @@ class Bar:
         """Value of ``fn(*fields, *args)`` for ``symbol`` at its latest bar (``ago`` bars earlier when
         given): a float, or a tuple for multi-output functions. NaN before the symbol's first bar, for
         a symbol without data, or during the indicator's warm-up."""
-        counts = self._feed.count.get(symbol)
-        k = (counts[self.i] if counts else 0) - ago
+        feed = self._feed
+        counts = feed.count.get(symbol)
+        if counts is None:
+            return _NAN
+        k = counts[self.i] - ago
         if k <= 0:
             return _NAN
-        _, lists = self._feed.computed(symbol, fn, args, fields)
-        if isinstance(lists, tuple):
+        hit = feed._cache.get((symbol, fn, args, fields))  # inlined cache hit: this is the hot path
+        lists = (hit or feed.computed(symbol, fn, args, fields))[1]
+        if lists.__class__ is tuple:
             return tuple(lst[k - 1] for lst in lists)
         return lists[k - 1]
 

@@ -84,6 +84,21 @@ class BacktestResult:
         """Baseline equity as floats indexed by date (empty without a baseline)."""
         return _series(self.baseline_curve, "baseline")
 
+    def regime_cells(self) -> list[int | None]:
+        """The strategy's cell on each equity-curve date (None where it recorded none, e.g. warm-up)."""
+        by_date = {row["date"]: row.get("cell") for row in self.regime}
+        return [by_date.get(row["date"]) for row in self.equity_curve]
+
+    def analyzer_inputs(self) -> dict[str, Any]:
+        """Keyword arguments for ``strategies.engine.analyzer.analyze_performance`` (aligned by date)."""
+        return {
+            "equity_curve": self.equity_series(),
+            "baseline_curve": self.baseline_series() if self.baseline_curve else None,
+            "trades": self.trades,
+            "regime_cells": self.regime_cells() if self.regime else None,
+            "positions_value": [float(row["positions_value"]) for row in self.equity_curve],
+        }
+
     def fills_frame(self) -> pd.DataFrame:
         """Fills as a DataFrame (money columns stay Decimal)."""
         return pd.DataFrame(self.fills, columns=list(FILL_COLUMNS))

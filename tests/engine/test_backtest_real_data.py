@@ -148,3 +148,13 @@ def test_sma_crossover_matches_backtesting_py_to_the_cent(market):
     ours = run_backtest(create_strategy("sma_crossover", {"fast": 40, "slow": 140}), {"QQQ": qqq}, config)
     assert abs(float(ours.final_equity) - peer["Equity Final [$]"]) < 0.01
     assert [t["qty"] for t in ours.trades] == peer._trades["Size"].tolist()[: len(ours.trades)]
+
+
+def test_the_result_feeds_the_performance_analyzer_directly(v35b):
+    from strategies.engine.analyzer import analyze_performance
+
+    metrics = analyze_performance(**v35b.analyzer_inputs())
+    final, initial = float(v35b.final_equity), float(v35b.config.initial_capital)
+    assert metrics.total_return == pytest.approx(final / float(v35b.equity_curve[0]["equity"]) - 1, rel=1e-12)
+    assert final > initial
+    assert len(v35b.regime_cells()) == len(v35b.equity_curve)
