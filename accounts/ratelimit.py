@@ -26,6 +26,7 @@ from jutsu.security import security_event_record
 LOGIN = "login"
 SECOND_FACTOR = "2fa"
 PASSKEY = "passkey"
+PASSKEY_REGISTER = "passkey-register"
 INVITATION = "invitation"
 
 _RATE = re.compile(r"^\d+/\d*[smhd]$")

@@ -288,9 +288,11 @@ MFA_PASSKEY_LOGIN_ENABLED = False  # pages: password first, then TOTP, a backup 
 MFA_TOTP_ISSUER = "Jutsu Labs"
 MFA_TOTP_TOLERANCE = 1  # accept the previous/next 30-s step (clock drift, RFC 6238 §5.2)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
-# allauth's own limits stay on as a second layer for pages; ours (django-ratelimit, 5/min per
-# trusted client IP, resolver parameter security.login_rate_limit) guard the page login and the API.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Pages and API share one policy: our per-IP limit (django-ratelimit, resolver parameter
+# security.login_rate_limit, 5/min) and the account lockout (10 failures → 30 min). allauth's own
+# per-username "login_failed" limit (5 per 5 min) would pre-empt the lockout on pages, so it is off;
+# its looser per-IP page limits stay as a second layer.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 RATELIMIT_USE_CACHE = "default"
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "accounts.authentication.AuditedJWTAuthentication",

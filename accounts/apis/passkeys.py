@@ -74,7 +74,7 @@ class PasskeyRegisterOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
     """Creation options for ``navigator.credentials.create`` and the challenge id (valid 5 minutes)."""
 
     permission = PERMISSION
-    rate_limit_group = ratelimit.PASSKEY
+    rate_limit_group = ratelimit.PASSKEY_REGISTER
 
     @extend_schema(request=None, responses={200: dict})
     def post(self, request):
@@ -83,7 +83,7 @@ class PasskeyRegisterOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
 
 class PasskeyRegisterApi(ratelimit.RateLimitedApiMixin, APIView):
     permission = PERMISSION
-    rate_limit_group = ratelimit.PASSKEY
+    rate_limit_group = ratelimit.PASSKEY_REGISTER
 
     @extend_schema(request=RegisterInput, responses={201: dict, 400: dict})
     def post(self, request):
