@@ -35,6 +35,11 @@ def _to_dates(index: pd.Index, symbol: str) -> np.ndarray:
     return days
 
 
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view.flags.writeable = False  # a view into shared cached data: strategies must not edit it
+    return view
+
+
 class SymbolBars:
     """One symbol's own bars as float arrays (and lists for fast scalar access)."""
 
@@ -179,18 +184,18 @@ class Bar:
         k = self.bars_seen(symbol)
         if not k:
             return np.empty(0)
-        view = self._feed.bars[symbol].arrays[field][:k]
-        view.flags.writeable = False
-        return view
+        return _read_only(self._feed.bars[symbol].arrays[field][:k])
 
     # ---------------------------------------------------------------- indicators
     def indicator(self, symbol: str, fn: Callable[..., Any], *args: Any, fields: tuple[str, ...] = ("close",)) -> Any:
         """``fn(*fields, *args)`` over ``symbol``'s history up to today (array, or tuple of arrays)."""
         k = self.bars_seen(symbol)
+        if not k:
+            return np.empty(0)
         arrays, _ = self._feed.computed(symbol, fn, args, fields)
         if isinstance(arrays, tuple):
-            return tuple(a[:k] for a in arrays)
-        return arrays[:k]
+            return tuple(_read_only(a[:k]) for a in arrays)
+        return _read_only(arrays[:k])
 
     def value(
         self, symbol: str, fn: Callable[..., Any], *args: Any, fields: tuple[str, ...] = ("close",), ago: int = 0

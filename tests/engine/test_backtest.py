@@ -272,3 +272,18 @@ def test_results_convert_to_floats_for_the_analyzer():
     assert list(result.trades_frame().columns)[:3] == ["symbol", "entry_date", "exit_date"]
     assert isinstance(result.final_equity, D)
     assert result.data_range["start"] == dt.date(2000, 1, 3)
+
+
+def test_indicator_views_are_cut_at_the_current_bar_and_read_only():
+    from strategies.engine.indicators import sma
+
+    class Peek(Scripted):
+        def on_bar(self, bar):
+            view = bar.indicator("A", sma, 3)
+            self.seen.append((len(view), bar.value("A", sma, 3), view.flags.writeable))
+
+    strategy = Peek({})
+    run_backtest(strategy, {"A": bars([1.0, 2.0, 3.0, 4.0, 5.0])}, no_costs())
+    assert [s[0] for s in strategy.seen] == [1, 2, 3, 4, 5]
+    assert [s[1] for s in strategy.seen][2:] == [2.0, 3.0, 4.0]
+    assert not any(s[2] for s in strategy.seen)
