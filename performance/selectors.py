@@ -10,6 +10,7 @@ Conventions: ``mode`` is a :class:`trading.modes.Mode` value; dates are New York
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -193,12 +194,72 @@ def eod_statuses_between(start: date, end: date) -> dict[date, EODJobStatus]:
 
 
 def snapshots_between(
-    strategy_ids: list[str], mode: str, start_at: datetime, end_at: datetime
+    strategy_ids: Iterable[str], mode: str | None, start_at: datetime, end_at: datetime
 ) -> QuerySet[PerformanceSnapshot]:
-    """Snapshots of these strategies in ``mode`` with ``start_at <= timestamp < end_at``, oldest first."""
-    return PerformanceSnapshot.objects.filter(
-        strategy_id__in=strategy_ids, mode=mode, timestamp__gte=start_at, timestamp__lt=end_at
-    ).order_by("timestamp", "id")
+    """Snapshots of these strategies (in ``mode``, or every mode) with ``start_at <= timestamp < end_at``,
+    oldest first (ties by id, so "the day's last snapshot" is well defined)."""
+    rows = PerformanceSnapshot.objects.filter(strategy_id__in=list(strategy_ids), timestamp__gte=start_at)
+    rows = rows.filter(timestamp__lt=end_at)
+    if mode:
+        rows = rows.filter(mode=mode)
+    return rows.order_by("timestamp", "id")
+
+
+def daily_performance_previous_rows(
+    entity_ids: Iterable[tuple[str, str]], before: date, *, mode: str | None = None
+) -> dict[tuple[str, str, str], DailyPerformance]:
+    """The latest row strictly before ``before`` of each ``(entity_type, entity_id)`` (every mode, or ``mode``).
+
+    Keyed by ``(entity_type, entity_id, mode)``. Two queries whatever the number of entities: the latest
+    date per entity (an aggregate on the entity/date index), then those rows.
+    """
+    wanted = _entities_q(entity_ids)
+    if wanted is None:
+        return {}
+    rows = DailyPerformance.objects.filter(wanted, trading_date__lt=before)
+    if mode:
+        rows = rows.filter(mode=mode)
+    latest = rows.values("entity_type", "entity_id", "mode").annotate(last=Max("trading_date")).order_by()
+    pick = Q()
+    for item in latest:
+        pick |= Q(
+            entity_type=item["entity_type"],
+            entity_id=item["entity_id"],
+            mode=item["mode"],
+            trading_date=item["last"],
+        )
+    if not pick:
+        return {}
+    return {(r.entity_type, r.entity_id, r.mode): r for r in DailyPerformance.objects.filter(pick)}
+
+
+def daily_performance_from(
+    entity_ids: Iterable[tuple[str, str]], start: date, *, mode: str | None = None
+) -> dict[tuple[str, str, str], list[DailyPerformance]]:
+    """Rows on or after ``start`` of each ``(entity_type, entity_id)``, grouped by (type, id, mode), oldest
+    first. One query."""
+    wanted = _entities_q(entity_ids)
+    if wanted is None:
+        return {}
+    rows = DailyPerformance.objects.filter(wanted, trading_date__gte=start)
+    if mode:
+        rows = rows.filter(mode=mode)
+    grouped: dict[tuple[str, str, str], list[DailyPerformance]] = defaultdict(list)
+    for row in rows.order_by("trading_date"):
+        grouped[(row.entity_type, row.entity_id, row.mode)].append(row)
+    return grouped
+
+
+def _entities_q(entity_ids: Iterable[tuple[str, str]]) -> Q | None:
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for entity_type, entity_id in entity_ids:
+        by_type[entity_type].add(entity_id)
+    if not by_type:
+        return None
+    wanted = Q()
+    for entity_type, ids in sorted(by_type.items()):
+        wanted |= Q(entity_type=entity_type, entity_id__in=sorted(ids))
+    return wanted
 
 
 def snapshots_latest(strategy_id: str, mode: str, *, limit: int = 100) -> QuerySet[PerformanceSnapshot]:

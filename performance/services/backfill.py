@@ -1,0 +1,474 @@
+"""Rebuilding daily performance over a date range, and seeding a strategy's history from a backtest run.
+
+``daily_performance_backfill`` replays the EOD computation day by day in memory — the same functions
+(:mod:`performance.services.days`, :mod:`performance.services.kpis`) on the same inputs (snapshots, closes,
+closed trades) — so rebuilding any range gives exactly the rows day-by-day finalisation gives. Rows after the
+range keep their equity and get their KPI chain recomputed; the baselines of the strategies involved are
+rebuilt over the range and everything after it.
+
+``daily_performance_seed_from_backtest`` turns a ``BacktestRun`` into the strategy's first rows (equity,
+cash, positions, regime and closed trades of every day of the run) plus its baseline from market-data closes,
+so the dashboard has history from day one. KPIs use the backtest's own equity values and risk-free rate,
+so the last row's Sharpe and max drawdown equal the run's metrics.
+
+Both write one transaction per entity (its rows are replaced atomically) and report progress through an
+optional :class:`Progress`; the number of queries grows with the number of entities, never with days.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from jutsu.conf.resolver import resolve_value
+from jutsu.errors import ConflictError, InvalidParameter, NotFound
+from jutsu.scheduler import calendar
+from performance.models import DailyPerformance, EntityType, PerformanceSnapshot
+from performance.selectors import daily_performance_from, daily_performance_previous_rows, mode_validate
+from performance.services.days import position_symbols, strategy_day_values
+from performance.services.eod import baseline_rows, day_bounds
+from performance.services.inputs import closed_trade_pnls, closes_between
+from performance.services.kpis import KPI_FIELDS, DayValues, EntityKey, chain_recompute, regime_from, row_build
+from strategies.engine.kpi import KpiState
+from strategies.models import BacktestRun, BacktestStatus, Strategy
+
+logger = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    """What a caller (a command's progress bar) receives: the total once, then steps."""
+
+    def start(self, total: int, label: str = "") -> None: ...
+
+    def advance(self, steps: int = 1, label: str = "") -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int, label: str = "") -> None:
+        pass
+
+    def advance(self, steps: int = 1, label: str = "") -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class BackfillSummary:
+    """Rows written per entity and the days that could not be computed."""
+
+    start: date | None = None
+    end: date | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # "strategy:v3_5b/paper" → rows
+    later_recomputed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    def line(self) -> str:
+        span = f"{self.start} … {self.end}" if self.start else "nothing to do"
+        parts = ", ".join(f"{name}: {count}" for name, count in self.rows.items()) or "no rows"
+        errors = f"; {len(self.errors)} error(s)" if self.errors else ""
+        return f"{span}: {parts}; {self.later_recomputed} later rows recomputed{errors}"
+
+
+def _name(key: EntityKey) -> str:
+    return f"{key.entity_type}:{key.entity_id}/{key.mode}"
+
+
+# ── backfill from snapshots ────────────────────────────────────────────────────────────────────────
+
+
+def daily_performance_backfill(
+    *,
+    strategy_ids: Iterable[str] | None = None,
+    mode: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> BackfillSummary:
+    """Rebuild the rows of strategies (default: every active one) and their baselines over ``[start, end]``.
+
+    ``mode`` defaults to every mode with snapshots or rows; ``start`` to the first snapshot or row; ``end`` to
+    the last trading day whose session has closed. Days are NYSE trading days.
+    """
+    progress = progress or _Silent()
+    now = now or timezone.now()
+    strategies = _strategies(strategy_ids)
+    if mode:
+        mode_validate(mode)
+    pairs = _pairs(strategies, mode)
+    summary = BackfillSummary()
+    if not pairs:
+        return summary
+    end = end or _last_closed_session(now)
+    start = start or _first_day(pairs)
+    if start is None or start > end:
+        if start is not None:
+            raise InvalidParameter(f"start: {start} is after end {end}")
+        return summary
+    summary.start, summary.end = start, end
+    days = calendar.trading_days(start, end)
+
+    snapshots = _snapshots_by_day(pairs, start, end)
+    entities = [(EntityType.STRATEGY, sid) for sid, _ in pairs]
+    previous = daily_performance_previous_rows(entities, start)
+    existing = daily_performance_from(entities, start)
+    symbols = {s.baseline_symbol.upper() for s in strategies.values() if s.baseline_symbol}
+    for day_snaps in snapshots.values():
+        for snaps in day_snaps.values():
+            symbols |= position_symbols(*snaps)
+    symbols |= position_symbols(*previous.values())
+    closes = closes_between(symbols, start, end)
+    trades = _trades(pairs, start, end)
+    progress.start(len(pairs) * len(days) + len(pairs), "daily performance")
+
+    new_rows: dict[str, dict[str, list[DailyPerformance]]] = defaultdict(dict)  # mode → sid → rows
+    finalized_at = timezone.now()
+    for sid, pair_mode in sorted(pairs, key=lambda p: (strategies[p[0]].execution_order, p[0], p[1])):
+        key = EntityKey(EntityType.STRATEGY, sid, pair_mode)
+        rows, later = _strategy_range(
+            key,
+            strategies[sid],
+            days,
+            snapshots.get((sid, pair_mode), {}),
+            previous.get((EntityType.STRATEGY, sid, pair_mode)),
+            existing.get((EntityType.STRATEGY, sid, pair_mode), []),
+            closes,
+            trades,
+            finalized_at,
+            summary,
+            progress,
+        )
+        _replace(key, start, end, rows, later)
+        summary.rows[_name(key)] = len(rows)
+        summary.later_recomputed += len(later)
+        new_rows[pair_mode][sid] = rows
+        progress.advance(1, sid)
+
+    for pair_mode, by_strategy in sorted(new_rows.items()):
+        _baselines_rebuild(pair_mode, by_strategy, strategies, summary, finalized_at)
+    progress.finish()
+    return summary
+
+
+def _strategies(strategy_ids: Iterable[str] | None) -> dict[str, Strategy]:
+    if strategy_ids:
+        wanted = list(dict.fromkeys(strategy_ids))
+        found = {s.strategy_id: s for s in Strategy.objects.filter(strategy_id__in=wanted)}
+        unknown = [s for s in wanted if s not in found]
+        if unknown:
+            known = ", ".join(Strategy.objects.values_list("strategy_id", flat=True)) or "none (run sync_strategies)"
+            raise InvalidParameter(f"strategy: unknown strategy {', '.join(unknown)} (known: {known})")
+        return found
+    return {s.strategy_id: s for s in Strategy.objects.filter(is_active=True)}
+
+
+def _pairs(strategies: dict[str, Strategy], mode: str | None) -> list[tuple[str, str]]:
+    """(strategy_id, mode) pairs that have snapshots or rows."""
+    ids = list(strategies)
+    snaps = PerformanceSnapshot.objects.filter(strategy_id__in=ids)
+    rows = DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id__in=ids)
+    if mode:
+        snaps, rows = snaps.filter(mode=mode), rows.filter(mode=mode)
+    found = set(snaps.values_list("strategy_id", "mode").distinct().order_by())
+    found |= set(rows.values_list("entity_id", "mode").distinct().order_by())
+    return sorted(found)
+
+
+def _last_closed_session(now: datetime) -> date:
+    today = calendar.market_date(now)
+    session = calendar.session(today)
+    if session is not None and session.close <= now:
+        return today
+    return calendar.previous_trading_day(today)
+
+
+def _first_day(pairs: list[tuple[str, str]]) -> date | None:
+    firsts = []
+    for sid, mode in pairs:
+        snap = (
+            PerformanceSnapshot.objects.filter(strategy_id=sid, mode=mode)
+            .order_by("timestamp")
+            .values_list("timestamp", flat=True)
+            .first()
+        )
+        if snap is not None:
+            firsts.append(calendar.market_date(snap))
+        row = (
+            DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id=sid, mode=mode)
+            .order_by("trading_date")
+            .values_list("trading_date", flat=True)
+            .first()
+        )
+        if row is not None:
+            firsts.append(row)
+    return min(firsts) if firsts else None
+
+
+def _snapshots_by_day(pairs, start: date, end: date) -> dict[tuple[str, str], dict[date, list[PerformanceSnapshot]]]:
+    """Snapshots of the pairs in the range, grouped by (strategy, mode) and New York date. One query."""
+    low, _ = day_bounds(start)
+    _, high = day_bounds(end)
+    wanted = set(pairs)
+    out: dict[tuple[str, str], dict[date, list[PerformanceSnapshot]]] = defaultdict(lambda: defaultdict(list))
+    rows = PerformanceSnapshot.objects.filter(
+        strategy_id__in={sid for sid, _ in pairs}, timestamp__gte=low, timestamp__lt=high
+    ).order_by("timestamp", "id")
+    for snap in rows:
+        if (snap.strategy_id, snap.mode) in wanted:
+            out[(snap.strategy_id, snap.mode)][calendar.market_date(snap.timestamp)].append(snap)
+    return out
+
+
+def _trades(pairs, start: date, end: date) -> dict[tuple[str, str, date], list]:
+    by_mode = defaultdict(list)
+    for sid, mode in pairs:
+        by_mode[mode].append(sid)
+    out = {}
+    for mode, ids in by_mode.items():
+        for (sid, day), pnls in closed_trade_pnls(ids, mode, start, end).items():
+            out[(sid, mode, day)] = pnls
+    return out
+
+
+def _strategy_range(
+    key, strategy, days, snapshots, previous, existing, closes, trades, finalized_at, summary, progress
+) -> tuple[list[DailyPerformance], list[DailyPerformance]]:
+    """The strategy's rows for ``days`` (as day-by-day finalisation builds them) and its recomputed later rows."""
+    rate = resolve_value("performance.risk_free_rate")
+    prev = previous
+    stored = {r.trading_date: r for r in existing}
+    stored_previous = previous
+    rows: list[DailyPerformance] = []
+    for day in days:
+        try:
+            values = strategy_day_values(
+                day,
+                snapshots.get(day, []),
+                prev,
+                closes,
+                trades.get((key.entity_id, key.mode, day), ()),
+                stored=stored.get(day),
+                stored_previous=stored_previous,
+            )
+            stored_previous = stored.get(day, stored_previous)
+            if values is not None:
+                row, _ = row_build(
+                    key,
+                    day,
+                    values,
+                    prev.kpi_state if prev else None,
+                    risk_free_rate=rate,
+                    baseline_symbol=(strategy.baseline_symbol or "").upper(),
+                    initial_capital=prev.initial_capital if prev else strategy.initial_capital,
+                    finalized_at=finalized_at,
+                )
+                rows.append(row)
+                prev = row
+        except Exception as exc:  # one bad day is reported; like the EOD job, the chain skips it
+            summary.errors.append(f"{_name(key)} {day}: {type(exc).__name__}: {exc}")
+        progress.advance(1)
+    end = days[-1] if days else None
+    later = [r for r in existing if end is not None and r.trading_date > end]
+    if not later:
+        return rows, []
+    old_before = [r for r in existing if r.trading_date <= end]
+    old_previous = old_before[-1] if old_before else previous
+    state = rows[-1].kpi_state if rows else (previous.kpi_state if previous else None)
+    return rows, chain_recompute(later, old_previous, KpiState.from_dict(state) if state else None)
+
+
+def _replace(
+    key: EntityKey, start: date, end: date, rows: list[DailyPerformance], later: list[DailyPerformance]
+) -> None:
+    """Replace the entity's rows in ``[start, end]`` and update its later rows, atomically."""
+    with transaction.atomic():
+        DailyPerformance.objects.filter(
+            entity_type=key.entity_type,
+            entity_id=key.entity_id,
+            mode=key.mode,
+            trading_date__gte=start,
+            trading_date__lte=end,
+        ).delete()
+        DailyPerformance.objects.bulk_create(rows, batch_size=500)
+        if later:
+            DailyPerformance.objects.bulk_update(later, list(KPI_FIELDS), batch_size=500)
+
+
+def _baselines_rebuild(
+    mode: str,
+    by_strategy: dict[str, list[DailyPerformance]],
+    strategies: dict[str, Strategy],
+    summary: BackfillSummary,
+    finalized_at: datetime,
+) -> None:
+    """Rebuild each baseline symbol of these strategies over the days they have rows (and every later row)."""
+    users: dict[str, list[str]] = defaultdict(list)
+    for sid in by_strategy:
+        symbol = (strategies[sid].baseline_symbol or "").upper()
+        if symbol:
+            users[symbol].append(sid)
+    for symbol, sids in sorted(users.items()):
+        days_by_sid = {sid: {r.trading_date for r in by_strategy[sid]} for sid in sids}
+        days = sorted(set().union(*days_by_sid.values()))
+        if not days:
+            continue
+        first = days[0]
+        starters = [strategies[s] for s in sids if first in days_by_sid[s]]
+        starters.sort(key=lambda s: (s.execution_order, s.strategy_id))
+        _baseline_write(
+            EntityKey(EntityType.BASELINE, symbol, mode),
+            days,
+            capital=starters[0].initial_capital,
+            finalized_at=finalized_at,
+            summary=summary,
+        )
+
+
+def _baseline_write(
+    key: EntityKey, days: list[date], *, capital: Decimal, finalized_at: datetime, summary: BackfillSummary
+) -> None:
+    first = days[0]
+    entity = [(key.entity_type, key.entity_id)]
+    previous = daily_performance_previous_rows(entity, first, mode=key.mode).get(
+        (key.entity_type, key.entity_id, key.mode)
+    )
+    existing = daily_performance_from(entity, first, mode=key.mode).get((key.entity_type, key.entity_id, key.mode), [])
+    last = max([days[-1], *(r.trading_date for r in existing)])
+    closes = closes_between([key.entity_id], first, last)
+    rows = baseline_rows(
+        key, days, previous, existing, closes, capital=capital, finalized_at=finalized_at, skip_missing=True
+    )
+    wanted = len(set(days) | {r.trading_date for r in existing})
+    if len(rows) < wanted:
+        summary.errors.append(f"{_name(key)}: {wanted - len(rows)} day(s) without a close for {key.entity_id}")
+    with transaction.atomic():
+        DailyPerformance.objects.filter(
+            entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode, trading_date__gte=first
+        ).delete()
+        DailyPerformance.objects.bulk_create(rows, batch_size=500)
+    summary.rows[_name(key)] = len(rows)
+
+
+# ── seeding from a backtest run ────────────────────────────────────────────────────────────────────
+
+
+def daily_performance_seed_from_backtest(
+    *, run_id: int, mode: str = "paper", expected_strategy: str | None = None, progress: Progress | None = None
+) -> BackfillSummary:
+    """Seed the strategy's rows (in ``mode``) and its baseline from a completed ``BacktestRun``.
+
+    Replaces the strategy's rows over the run's dates (re-seeding is idempotent) and recomputes the KPI chain
+    of rows after them. Refused (``ConflictError``) when the strategy already has rows *before* the run's
+    first date in this mode — the run would not be the start of its history. ``expected_strategy``, when given,
+    must be the run's strategy.
+    """
+    progress = progress or _Silent()
+    mode_validate(mode)
+    run = BacktestRun.objects.select_related("strategy").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"backtest run {run_id} not found")
+    if run.status != BacktestStatus.COMPLETED or not run.equity_curve:
+        raise InvalidParameter(f"from-backtest: run {run_id} is {run.status} with {len(run.equity_curve)} equity rows")
+    strategy = run.strategy or Strategy.objects.filter(strategy_id=run.strategy_id_text).first()
+    strategy_id = strategy.strategy_id if strategy else run.strategy_id_text
+    if expected_strategy and expected_strategy != strategy_id:
+        raise InvalidParameter(f"strategy: backtest run {run_id} is a run of {strategy_id}, not {expected_strategy}")
+    key = EntityKey(EntityType.STRATEGY, strategy_id, mode)
+    curve = sorted(run.equity_curve, key=lambda r: str(r["date"]))
+    dates = [date.fromisoformat(str(r["date"])[:10]) for r in curve]
+    first, last = dates[0], dates[-1]
+    earlier = DailyPerformance.objects.filter(
+        entity_type=key.entity_type, entity_id=strategy_id, mode=mode, trading_date__lt=first
+    ).first()
+    if earlier is not None:
+        raise ConflictError(
+            f"{strategy_id} already has {mode} rows before the run's first date {first} (from {earlier.trading_date}); "
+            "seed from a run that starts earlier, or rebuild that history with backfill_daily_performance"
+        )
+    metrics = run.metrics or {}
+    used = metrics.get("risk_free_rate")  # the rate the run's analyzer used, so Sharpe/Sortino match it
+    rate = float(used) if used is not None else resolve_value("performance.risk_free_rate")
+    baseline_symbol = (
+        (run.config or {}).get("baseline_symbol")
+        or (strategy.baseline_symbol if strategy else "")
+        or resolve_value("trading.baseline_symbol")
+    ).upper()
+    regime = {str(r["date"])[:10]: r for r in run.regime or []}
+    trades = _trades_by_curve_day(run.trades or [], dates)
+    progress.start(len(dates) * 2, f"seed {strategy_id}")
+
+    finalized_at = timezone.now()
+    rows: list[DailyPerformance] = []
+    state = None
+    for day, point in zip(dates, curve, strict=True):
+        values = DayValues(
+            equity=float(Decimal(str(point["equity"]))),
+            cash=Decimal(str(point.get("cash", 0))),
+            positions_value=Decimal(str(point.get("positions_value", 0))),
+            positions=point.get("positions") or {},
+            regime=regime_from(regime.get(day.isoformat())),
+            trades=trades.get(day, []),
+        )
+        row, state = row_build(
+            key,
+            day,
+            values,
+            state,
+            risk_free_rate=rate,
+            baseline_symbol=baseline_symbol,
+            initial_capital=run.initial_capital,
+            finalized_at=finalized_at,
+        )
+        rows.append(row)
+        progress.advance(1)
+    existing = daily_performance_from([(key.entity_type, strategy_id)], first, mode=mode).get(
+        (key.entity_type, strategy_id, mode), []
+    )
+    later_rows = [r for r in existing if r.trading_date > last]
+    old_previous = next((r for r in reversed(existing) if r.trading_date <= last), None)
+    later = chain_recompute(later_rows, old_previous, state) if later_rows else []
+    _replace(key, first, last, rows, later)
+    summary = BackfillSummary(start=first, end=last, later_recomputed=len(later))
+    summary.rows[_name(key)] = len(rows)
+    if baseline_symbol:
+        _baseline_write(
+            EntityKey(EntityType.BASELINE, baseline_symbol, mode),
+            dates,
+            capital=run.initial_capital,
+            finalized_at=finalized_at,
+            summary=summary,
+        )
+    progress.advance(len(dates))
+    progress.finish()
+    return summary
+
+
+def _trades_by_curve_day(trades: list[dict[str, Any]], dates: list[date]) -> dict[date, list[float]]:
+    """Closed trades' P&L by the curve date they closed on (the first curve date on or after their exit)."""
+    out: dict[date, list[float]] = defaultdict(list)
+    for trade in trades:
+        exit_raw = trade.get("exit_date")
+        if not exit_raw or trade.get("pnl") is None:
+            continue
+        exit_day = date.fromisoformat(str(exit_raw)[:10])
+        i = bisect.bisect_left(dates, exit_day)
+        if i < len(dates):
+            out[dates[i]].append(float(Decimal(str(trade["pnl"]))))
+    return out

@@ -1,0 +1,61 @@
+"""What the EOD job and the backfill read from the trading app: daily closes and closed trades.
+
+Both go through ``trading.selectors`` (the dependency points performance → trading) and come back as plain
+Python values, loaded once per run for every symbol or strategy involved (no per-day queries).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from jutsu.errors import DataMissing
+
+Closes = dict[str, dict[date, float]]
+
+
+def closes_between(symbols: Iterable[str], start: date, end: date) -> Closes:
+    """Daily closes ``{SYMBOL: {trading_date: close}}`` of valid bars in ``[start, end]`` (floats).
+
+    A symbol without bars maps to an empty dict: the caller decides whether that is an error.
+    """
+    from trading.selectors import market_data_frames
+
+    wanted = sorted({s.strip().upper() for s in symbols if s and s.strip()})
+    if not wanted:
+        return {}
+    frames = market_data_frames(wanted, start, end)
+    return {symbol: dict(zip(frame.index, frame["close"].tolist(), strict=True)) for symbol, frame in frames.items()}
+
+
+def close_on(closes: Closes, symbol: str, day: date) -> float:
+    """The close of ``symbol`` on ``day``; :class:`DataMissing` naming both when there is none."""
+    value = closes.get(symbol.upper(), {}).get(day)
+    if value is None or not value > 0:
+        raise DataMissing(f"no daily close for {symbol} on {day.isoformat()} (import or sync its market data)")
+    return value
+
+
+def closed_trade_pnls(strategy_ids: Iterable[str], mode: str, start: date, end: date) -> dict[tuple[str, date], list]:
+    """Realised P&Ls of trades closed per (strategy_id, trading_date) in ``[start, end]``.
+
+    Read from ``trading.selectors.closed_trade_pnls(strategy_ids, mode, start, end)`` — the live-trading
+    selector (``LiveTrade`` rows) — when the trading app provides it; until then no live trade has been
+    recorded and every day has none (trade statistics stay 0 for live history, while backtest-seeded history
+    carries the backtest's trades).
+    """
+    try:
+        module = importlib.import_module("trading.selectors")
+    except ModuleNotFoundError as exc:  # pragma: no cover - the module exists with the market data selectors
+        if exc.name != "trading.selectors":
+            raise
+        return {}
+    reader = getattr(module, "closed_trade_pnls", None)
+    if reader is None:
+        return {}
+    out: dict[tuple[str, date], list] = defaultdict(list)
+    for (strategy_id, day), pnls in reader(list(strategy_ids), mode, start, end).items():
+        out[(strategy_id, day)].extend(pnls)
+    return out
