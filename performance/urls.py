@@ -1,13 +1,6 @@
-"""Pages of the performance app (mounted at ``/``)."""
+"""Pages of the performance app."""
 
 from __future__ import annotations
 
-from django.urls import path
-
-from performance import views
-
 app_name = "performance"
-urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("performance/", views.performance, name="performance"),
-]
+urlpatterns: list = []
