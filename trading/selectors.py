@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.db.models import F, FloatField
+from django.db import connections
+from django.db.models import CharField, F, FloatField
 from django.db.models.functions import Cast
 
 from trading.models import DataMetadata, MarketData
@@ -44,15 +45,24 @@ def _bounds(start: date, end: date, timeframe: str) -> tuple[datetime, datetime]
 
 
 def _float_rows(queryset) -> list[tuple]:
-    # Casting in the database skips Decimal construction: ~5× faster for a 10-year frame.
-    return list(
-        queryset.annotate(
-            o=Cast(F("open"), FloatField()),
-            h=Cast(F("high"), FloatField()),
-            lo=Cast(F("low"), FloatField()),
-            c=Cast(F("close"), FloatField()),
-        ).values_list("timestamp", "o", "h", "lo", "c", "volume")
-    )
+    """(timestamp, open, high, low, close, volume) rows straight from the database cursor.
+
+    Prices are cast to float in SQL and the rows bypass Django's per-row converters (Decimal and
+    datetime construction), which cost ~5× the query itself for a 10-year frame. Timestamps come
+    back as ISO text (``2019-07-19 00:00:00`` on SQLite, ``…+00`` on PostgreSQL); ``_frame``
+    parses them in one vectorised call.
+    """
+    rows = queryset.annotate(
+        t=Cast(F("timestamp"), CharField()),
+        o=Cast(F("open"), FloatField()),
+        h=Cast(F("high"), FloatField()),
+        lo=Cast(F("low"), FloatField()),
+        c=Cast(F("close"), FloatField()),
+    ).values_list("t", "o", "h", "lo", "c", "volume")
+    sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _frame(rows: list[tuple], timeframe: str) -> pd.DataFrame:
@@ -61,10 +71,11 @@ def _frame(rows: list[tuple], timeframe: str) -> pd.DataFrame:
         values = np.array(columns, dtype="float64").T
     else:
         stamps, values = (), np.empty((0, len(FRAME_COLUMNS)))
+    instants = pd.to_datetime(list(stamps), utc=True, format="ISO8601")
     if timeframe == DAILY:
-        index = pd.Index([stamp.date() for stamp in stamps], name="date", dtype="object")
+        index = pd.Index(instants.date, name="date", dtype="object")
     else:
-        index = pd.DatetimeIndex(list(stamps), name="timestamp", tz=UTC)
+        index = pd.DatetimeIndex(instants, name="timestamp")
     return pd.DataFrame(values, index=index, columns=FRAME_COLUMNS)
 
 

@@ -22,7 +22,7 @@ def judge(raw: RawBar, timeframe: str = "1D"):
 
 
 def reason(raw: RawBar, timeframe: str = "1D") -> str:
-    good, repair, rejection = judge(raw, timeframe)
+    good, _repair, rejection = judge(raw, timeframe)
     assert good is None and rejection is not None, "expected a rejection"
     return rejection.message
 

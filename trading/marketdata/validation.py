@@ -45,7 +45,7 @@ EARLIEST_YEAR = 1900
 JUMP_THRESHOLD = Decimal("0.40")
 #: split factors whose ratio (or inverse, for reverse splits) is flagged on any symbol.
 SPLIT_FACTORS = (2, 3, 4, 5, 8, 10, 20)
-SPLIT_TOLERANCE = Decimal("0.03")
+SPLIT_TOLERANCE = Decimal("0.05")  # a split day also moves with the market (AAPL 2020-08-31: +3.4 %)
 #: leveraged and inverse-leveraged ETFs: big daily moves are normal, only split ratios are flagged.
 LEVERAGED_SYMBOLS = frozenset(
     {

@@ -203,10 +203,10 @@ def _fat_tailed(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _intraday_factors(rng: np.random.Generator, ret: np.ndarray, sigma: np.ndarray):
     """(gap, upside, downside) relative to the previous close: open = 1+gap, high/low beyond o/c."""
-    n = len(ret)
-    gap = np.clip(0.3 * sigma * rng.standard_normal(n), -0.15, 0.15)
-    up = np.abs(0.5 * sigma * rng.standard_normal(n))
-    down = np.abs(0.5 * sigma * rng.standard_normal(n))
+    draws = rng.standard_normal((len(ret), 3))  # one row per day keeps the stream prefix-stable
+    gap = np.clip(0.3 * sigma * draws[:, 0], -0.15, 0.15)
+    up = np.abs(0.5 * sigma * draws[:, 1])
+    down = np.abs(0.5 * sigma * draws[:, 2])
     return gap, up, down
 
 
