@@ -126,14 +126,15 @@ class _Run:
         self.baseline = Portfolio(config.initial_capital, config.costs)
         self.warnings: dict[str, list[Any]] = {}
         # Decimal prices are made on first use (most bars of most symbols are never booked)
-        self._dec: dict[tuple[str, str], list[Decimal | None]] = {}
+        self._money: dict[str, dict[str, list[Decimal | None]]] = {
+            field: {s: [None] * len(b) for s, b in feed.bars.items()} for field in ("open", "close")
+        }
+        self._close_floats = {s: b.lists["close"] for s, b in feed.bars.items()}
         self.i = 0
 
     def booked_price(self, symbol: str, field: str, k: int) -> Decimal:
         """``field`` of ``symbol``'s k-th own bar as 6-decimal money (cached)."""
-        cache = self._dec.get((symbol, field))
-        if cache is None:
-            cache = self._dec[(symbol, field)] = [None] * len(self.feed.bars[symbol])
+        cache = self._money[field][symbol]
         value = cache[k]
         if value is None:
             value = cache[k] = to_money(self.feed.bars[symbol].lists[field][k])
@@ -204,9 +205,14 @@ class _Run:
         cash = portfolio.cash
         positions: dict[str, dict[str, Any]] = {}
         value_total = ZERO
-        i, count = self.i, self.feed.count
+        i, count, money = self.i, self.feed.count, self._money["close"]
         for symbol, qty in portfolio.qty.items():
-            value = qty * self.booked_price(symbol, "close", count[symbol][i] - 1)
+            k = count[symbol][i] - 1
+            cache = money[symbol]
+            price = cache[k]
+            if price is None:  # inlined booked_price: this runs for every held symbol on every bar
+                price = cache[k] = Decimal(f"{self._close_floats[symbol][k]:.6f}")
+            value = qty * price
             positions[symbol] = {"qty": qty, "value": value}
             value_total += value
         return {
@@ -277,7 +283,7 @@ def run_backtest(
         first = tradable and first_trade_i is None
         if first:
             first_trade_i = i
-        bar._move(i, tradable, first)
+        bar.i, bar.date, bar.tradable, bar.first_tradable = i, dates[i], tradable, first
         targets = strategy.on_bar(bar)
         orders = strategy.take_orders() if strategy._orders else ()
         if tradable and (targets is not None or orders):
