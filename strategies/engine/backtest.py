@@ -179,7 +179,8 @@ class _Run:
                 if weight > 0 or held.get(symbol):
                     first = self.feed.first_date(symbol)
                     why = "has no data" if first is None else ("has not started yet" if first > date else "has no bar")
-                    self.warn(f"untradable-{symbol}", f"{symbol} {why}: its target was left in cash", date)
+                    action = "its target weight stayed in cash" if weight > 0 else "its holding could not be sold"
+                    self.warn(f"untradable-{symbol}-{weight > 0}", f"{symbol} {why}: {action}", date)
                 return None
             price = prices[symbol] = self.price(symbol, field)
             return math.floor(equity * Decimal(repr(weight)) / price)
