@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jutsu.conf.resolver import resolve_value
-from jutsu.errors import DataMissing, InvalidParameter
+from jutsu.errors import DataMissing, InvalidParameter, JutsuError
 from strategies.engine.analyzer import analyze_performance
 from strategies.engine.backtest import BacktestConfig, BacktestConfigError, run_backtest
 from strategies.engine.errors import DataError, InvalidOrderError, StrategyParameterError
@@ -124,9 +124,7 @@ def _metrics(result: BacktestResult) -> dict[str, Any]:
     return metrics.as_dict()
 
 
-def backtest_run_execute(request: BacktestRequest, *, user=None) -> BacktestRun:
-    """Validate, load bars, run the engine, analyse and store the completed run."""
-    row, strategy, config = backtest_check(request)
+def _perform(row, strategy: EngineStrategy, config: BacktestConfig) -> tuple[BacktestResult, dict[str, Any], float]:
     started = time.perf_counter()
     data = _load_bars(strategy, config)
     try:
@@ -135,45 +133,147 @@ def backtest_run_execute(request: BacktestRequest, *, user=None) -> BacktestRun:
         raise DataMissing(str(exc)) from None
     except (InvalidOrderError, StrategyParameterError, BacktestConfigError) as exc:
         raise InvalidParameter(str(exc)) from None
-    metrics = _metrics(result)
-    duration = time.perf_counter() - started
+    return result, _metrics(result), time.perf_counter() - started
+
+
+def _results(result: BacktestResult, metrics: dict[str, Any], duration: float) -> dict[str, Any]:
     payload = result.to_dict()
-    data_range = payload["data_range"]
+    return {
+        "params": payload["params"],
+        "config": payload["config"],
+        "data_start": payload["data_range"].get("first_bar"),
+        "data_end": payload["data_range"].get("last_bar"),
+        "final_equity": result.final_equity,
+        "metrics": metrics,
+        "equity_curve": payload["equity_curve"],
+        "baseline_curve": payload["baseline_curve"],
+        "fills": payload["fills"],
+        "trades": payload["trades"],
+        "regime": payload["regime"],
+        "warnings": payload["warnings"],
+        "duration_seconds": duration,
+        "status": BacktestStatus.COMPLETED,
+        "finished_at": timezone.now(),
+    }
+
+
+def _log(run: BacktestRun) -> None:
+    logger.info(
+        "backtest #%s %s %s…%s: total return %s, sharpe %s (%.2fs)",
+        run.pk,
+        run.strategy_id_text,
+        run.start_date,
+        run.end_date,
+        run.metrics.get("total_return"),
+        run.metrics.get("sharpe"),
+        run.duration_seconds or 0.0,
+    )
+
+
+def backtest_run_execute(request: BacktestRequest, *, user=None) -> BacktestRun:
+    """Run now and store the completed run; an invalid request or missing data stores nothing."""
+    row, strategy, config = backtest_check(request)
+    result, metrics, duration = _perform(row, strategy, config)
+    run = BacktestRun.objects.create(
+        strategy=row,
+        strategy_id_text=row.strategy_id,
+        strategy_class=row.strategy_class,
+        start_date=request.start,
+        end_date=request.end,
+        initial_capital=config.initial_capital,
+        started_by=user if getattr(user, "is_authenticated", False) else None,
+        **_results(result, metrics, duration),
+    )
+    _log(run)
+    return run
+
+
+def backtest_run_start(request: BacktestRequest, *, user=None) -> BacktestRun:
+    """Validate, store a pending run and queue it for a research worker (after commit)."""
+    from strategies.tasks import backtest_run_task
+
+    row, strategy, config = backtest_check(request)
     with transaction.atomic():
         run = BacktestRun.objects.create(
             strategy=row,
             strategy_id_text=row.strategy_id,
             strategy_class=row.strategy_class,
-            status=BacktestStatus.COMPLETED,
-            params=payload["params"],
-            config=payload["config"],
+            status=BacktestStatus.PENDING,
+            params=strategy.params,
+            config={**config.as_dict(), "request": _request_dict(request)},
             start_date=request.start,
             end_date=request.end,
-            data_start=data_range.get("first_bar"),
-            data_end=data_range.get("last_bar"),
             initial_capital=config.initial_capital,
-            final_equity=result.final_equity,
-            metrics=metrics,
-            equity_curve=payload["equity_curve"],
-            baseline_curve=payload["baseline_curve"],
-            fills=payload["fills"],
-            trades=payload["trades"],
-            regime=payload["regime"],
-            warnings=payload["warnings"],
-            duration_seconds=duration,
             started_by=user if getattr(user, "is_authenticated", False) else None,
-            finished_at=timezone.now(),
         )
-    logger.info(
-        "backtest #%s %s %s…%s: total return %s, sharpe %s (%.2fs)",
-        run.pk,
-        row.strategy_id,
-        request.start,
-        request.end,
-        metrics.get("total_return"),
-        metrics.get("sharpe"),
-        duration,
+        transaction.on_commit(lambda: backtest_run_task.apply_async(args=[run.pk], queue="research"))
+    return run
+
+
+def _request_dict(request: BacktestRequest) -> dict[str, Any]:
+    return {
+        "strategy_id": request.strategy_id,
+        "start": request.start.isoformat(),
+        "end": request.end.isoformat(),
+        "param_overrides": {k: str(v) for k, v in request.param_overrides.items()},
+        "initial_capital": str(request.initial_capital) if request.initial_capital is not None else None,
+        "commission_per_share": (
+            str(request.commission_per_share) if request.commission_per_share is not None else None
+        ),
+        "commission_per_trade": (
+            str(request.commission_per_trade) if request.commission_per_trade is not None else None
+        ),
+        "slippage": str(request.slippage) if request.slippage is not None else None,
+        "fill": request.fill,
+    }
+
+
+def _request_from_dict(data: dict[str, Any]) -> BacktestRequest:
+    def money(key: str) -> Decimal | None:
+        return Decimal(data[key]) if data.get(key) is not None else None
+
+    return BacktestRequest(
+        strategy_id=data["strategy_id"],
+        start=date.fromisoformat(data["start"]),
+        end=date.fromisoformat(data["end"]),
+        param_overrides=dict(data.get("param_overrides") or {}),
+        initial_capital=money("initial_capital"),
+        commission_per_share=money("commission_per_share"),
+        commission_per_trade=money("commission_per_trade"),
+        slippage=money("slippage"),
+        fill=data.get("fill", "close"),
     )
+
+
+def backtest_run_perform(*, run_id: int) -> BacktestRun:
+    """Worker side of ``backtest_run_start``: claim the pending run, execute it, record the outcome."""
+    claimed = BacktestRun.objects.filter(pk=run_id, status=BacktestStatus.PENDING).update(status=BacktestStatus.RUNNING)
+    run = BacktestRun.objects.get(pk=run_id)
+    if not claimed:
+        logger.info("backtest #%s is %s; not running it again", run_id, run.status)
+        return run
+    try:
+        request = _request_from_dict(run.config["request"])
+        row, strategy, config = backtest_check(request)
+        result, metrics, duration = _perform(row, strategy, config)
+    except JutsuError as exc:
+        BacktestRun.objects.filter(pk=run_id).update(
+            status=BacktestStatus.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        return run
+    except Exception:
+        logger.exception("backtest #%s failed", run_id)
+        BacktestRun.objects.filter(pk=run_id).update(
+            status=BacktestStatus.FAILED, error="internal error (see the server log)", finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        return run
+    values = _results(result, metrics, duration)
+    values["config"] = {**values["config"], "request": run.config["request"]}
+    BacktestRun.objects.filter(pk=run_id).update(**values)
+    run.refresh_from_db()
+    _log(run)
     return run
 
 

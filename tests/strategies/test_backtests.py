@@ -13,9 +13,6 @@ from django.core.management.base import CommandError
 from jutsu.errors import DataMissing, InvalidParameter, NotFound
 from strategies.models import BacktestRun
 from strategies.services.backtests import BacktestRequest, backtest_run_execute
-from strategies.services.registry import strategies_sync
-from tests.data import shared_market_dir
-from trading.marketdata.importing import market_data_import_file
 
 pytestmark = pytest.mark.django_db
 
@@ -35,25 +32,6 @@ CONTRACT_METRICS = (
     "beta",
     "alpha",
 )
-
-
-@pytest.fixture(scope="module")
-def _market_module(django_db_setup, django_db_blocker):
-    """Real bars imported once for the module (committed), removed again afterwards."""
-    folder = shared_market_dir()
-    with django_db_blocker.unblock():
-        for name in ("QQQ", "TQQQ", "TLT", "TMF", "PSQ"):
-            market_data_import_file(path=folder / f"{name}.csv")
-        yield
-        from trading.models import DataAuditLog, DataMetadata, MarketData
-
-        for model in (MarketData, DataMetadata, DataAuditLog):
-            model.objects.all().delete()
-
-
-@pytest.fixture
-def market(_market_module, db):
-    strategies_sync()
 
 
 def test_sma_crossover_backtest_is_stored_with_its_results(market):
