@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from io import StringIO
+from unittest.mock import patch
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 
 from tests.trading.test_sync import NOVEMBER, use_yahoo
 from tests.trading.test_yahoo_source import yahoo_frame
@@ -19,12 +21,16 @@ HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run a command like ``manage.py`` does (exit code, stdout, stderr), tracebacks included."""
+    """Run a command like ``manage.py`` does (exit code, stdout, stderr), tracebacks included.
+
+    ``run_from_argv`` closes every connection when it ends; the test's transaction needs its own.
+    """
     from django.core.management import ManagementUtility
 
     utility = ManagementUtility(["manage.py", *argv])
     try:
-        utility.execute()
+        with patch.object(connections, "close_all"):
+            utility.execute()
         code = 0
     except SystemExit as exit_:
         code = exit_.code or 0

@@ -9,7 +9,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from trading.marketdata.importing import data_metadata_refresh, market_data_store_bars
+from trading.marketdata.bookkeeping import data_metadata_refresh
+from trading.marketdata.importing import market_data_store_bars
 from trading.models import MarketData
 from trading.selectors import latest_bar_date, market_data_coverage, market_data_coverage_all, market_data_frames
 from trading.sources.base import RawBar

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jutsu.errors import InvalidParameter, NotFound
-from trading.marketdata.importing import data_metadata_refresh
+from trading.marketdata.bookkeeping import data_metadata_refresh
 from trading.marketdata.validation import PRICE_FIELDS, parse_price, parse_volume
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, MarketData
 

@@ -24,12 +24,19 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from jutsu.errors import InvalidParameter, JutsuError
-from trading.marketdata.validation import Bar, Jump, Rejection, Repair, detect_jumps, validate_bars
-from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataMetadata, DataSource, MarketData, Timeframe
+from trading.marketdata.bookkeeping import (
+    audit_failure,
+    bar_label,
+    correction_row,
+    data_metadata_refresh,
+    jump_flag_row,
+    publish_data_refresh,
+)
+from trading.marketdata.validation import Bar, Rejection, Repair, detect_jumps, validate_bars
+from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataSource, MarketData, Timeframe
 from trading.sources.base import DAILY, RawBar
 from trading.sources.csv_file import read_csv_bars
 
@@ -129,7 +136,10 @@ def market_data_import_file(
     try:
         parsed = read_csv_bars(path)
     except JutsuError as exc:
-        audit_failure(AuditOperation.IMPORT, symbol, timeframe, data_source, str(path), str(exc), user, actor)
+        audit_failure(
+            operation=AuditOperation.IMPORT, symbol=symbol, timeframe=timeframe, data_source=data_source,
+            file=str(path), message=str(exc), user=user, actor=actor,
+        )  # fmt: skip
         raise
     layout_rejections = [Rejection(where, "", reason) for where, reason in parsed.rejections]
     return market_data_store_bars(
@@ -176,7 +186,10 @@ def market_data_store_bars(
     try:
         _check_not_mixing(symbol, timeframe, data_source)
     except InvalidParameter as exc:
-        audit_failure(operation, symbol, timeframe, data_source, file, str(exc), user, actor)
+        audit_failure(
+            operation=operation, symbol=symbol, timeframe=timeframe, data_source=data_source, file=file,
+            message=str(exc), user=user, actor=actor,
+        )  # fmt: skip
         raise
     raw_bars = list(raw_bars)
     checked = validate_bars(raw_bars, timeframe=timeframe, now=now)
@@ -207,7 +220,10 @@ def market_data_store_bars(
     except Exception as exc:
         message = f"{operation} of {symbol} {timeframe} stopped after {summary.inserted} bars: {exc}"
         try:
-            audit_failure(operation, symbol, timeframe, data_source, file, message, user, actor, summary=summary)
+            audit_failure(
+                operation=operation, symbol=symbol, timeframe=timeframe, data_source=data_source, file=file,
+                message=message, user=user, actor=actor, counts=_counts(summary), details=_summary_details(summary),
+            )  # fmt: skip
         except DatabaseError:  # the caller's transaction is broken; the original error matters more
             logger.exception("could not record the failed %s of %s in the audit log", operation, symbol)
         raise
@@ -226,7 +242,14 @@ def market_data_store_bars(
     )
     summary.audit_id = audit.pk
     if summary.inserted:
-        _publish_refresh(summary, operation)
+        publish_data_refresh(
+            operation=operation,
+            symbol=symbol,
+            timeframe=timeframe,
+            source=data_source,
+            inserted=summary.inserted,
+            last_bar_at=summary.last_inserted_at,
+        )
     return summary
 
 
@@ -319,21 +342,7 @@ def _write_batch(
         )
         corrections = [repairs[bar.timestamp] for bar in new if bar.timestamp in repairs]
         DataAuditLog.objects.bulk_create(
-            [
-                DataAuditLog(
-                    **audit_base,
-                    operation=AuditOperation.CORRECTION,
-                    outcome=AuditOutcome.SUCCESS,
-                    bar_timestamp=repair.timestamp,
-                    repaired=1,
-                    message=repair.message,
-                    details={"reason": repair.reason, "original": repair.original, "repaired": repair.repaired},
-                    user=user,
-                    actor=actor,
-                    created_at=now,
-                )
-                for repair in corrections
-            ]
+            [correction_row(repair, base=audit_base, user=user, actor=actor, now=now) for repair in corrections]
         )
     summary.inserted += len(new)
     summary.skipped_duplicate += len(duplicates)
@@ -360,102 +369,12 @@ def _flag_jumps(
     jumps = detect_jumps(closes, symbol=summary.symbol, only=inserted_at)
     if not jumps:
         return
-    DataAuditLog.objects.bulk_create([_flag_row(jump, summary, audit_base, user, actor, now) for jump in jumps])
+    rows = [
+        jump_flag_row(jump, timeframe=summary.timeframe, base=audit_base, user=user, actor=actor, now=now)
+        for jump in jumps
+    ]
+    DataAuditLog.objects.bulk_create(rows)
     summary.flagged += len(jumps)
     summary.flags.extend(
-        f"{summary.symbol} {_when(jump.timestamp, summary.timeframe)}: {jump.reason}" for jump in jumps
-    )
-
-
-def _when(moment: datetime, timeframe: str) -> str:
-    return moment.date().isoformat() if timeframe == DAILY else moment.isoformat()
-
-
-def _flag_row(jump: Jump, summary: StoreSummary, audit_base: dict, user, actor: str, now: datetime) -> DataAuditLog:
-    return DataAuditLog(
-        **audit_base,
-        operation=AuditOperation.FLAG,
-        outcome=AuditOutcome.SUCCESS,
-        bar_timestamp=jump.timestamp,
-        flagged=1,
-        message=f"suspicious {jump.kind} on {_when(jump.timestamp, summary.timeframe)}: {jump.reason}",
-        details={
-            "kind": jump.kind,
-            "reason": jump.reason,
-            "previous_timestamp": jump.previous_timestamp.isoformat(),
-            "previous_close": str(jump.previous_close),
-            "close": str(jump.close),
-        },
-        user=user,
-        actor=actor,
-        created_at=now,
-    )
-
-
-def audit_failure(
-    operation: str,
-    symbol: str,
-    timeframe: str,
-    data_source: str,
-    file: str,
-    message: str,
-    user,
-    actor: str,
-    *,
-    summary: StoreSummary | None = None,
-) -> None:
-    DataAuditLog.objects.create(
-        operation=operation,
-        outcome=AuditOutcome.FAILED,
-        symbol=symbol,
-        timeframe=timeframe,
-        data_source=data_source,
-        file=file[:500],
-        message=message,
-        details=_summary_details(summary) if summary else {},
-        user=user,
-        actor=actor,
-        **(_counts(summary) if summary else {}),
-    )
-
-
-def data_metadata_refresh(
-    *, symbol: str, timeframe: str, source: str | None = None, synced_at: datetime | None = None
-) -> DataMetadata:
-    """Recompute the coverage row of (symbol, timeframe) from the bars themselves; ``source`` and
-    ``synced_at`` are recorded when given (an import or sync ran)."""
-    stats = MarketData.objects.filter(symbol=symbol, timeframe=timeframe).aggregate(
-        first=Min("timestamp", filter=Q(is_valid=True)),
-        last=Max("timestamp", filter=Q(is_valid=True)),
-        total=Count("id"),
-        valid=Count("id", filter=Q(is_valid=True)),
-    )
-    values = {
-        "first_bar_at": stats["first"],
-        "last_bar_at": stats["last"],
-        "bar_count": stats["total"],
-        "valid_bar_count": stats["valid"],
-    }
-    if source is not None:
-        values["last_source"] = source
-    if synced_at is not None:
-        values["last_sync_at"] = synced_at
-    metadata, _ = DataMetadata.objects.update_or_create(symbol=symbol, timeframe=timeframe, defaults=values)
-    return metadata
-
-
-def _publish_refresh(summary: StoreSummary, operation: str) -> None:
-    from jutsu.events import publish
-
-    publish(
-        "data_refresh",
-        {
-            "refresh_type": "manual",
-            "operation": operation,
-            "symbol": summary.symbol,
-            "timeframe": summary.timeframe,
-            "source": summary.data_source,
-            "inserted": summary.inserted,
-            "date": _when(summary.last_inserted_at, summary.timeframe) if summary.last_inserted_at else None,
-        },
+        f"{summary.symbol} {bar_label(jump.timestamp, summary.timeframe)}: {jump.reason}" for jump in jumps
     )

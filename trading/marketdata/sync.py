@@ -14,13 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from jutsu.errors import InvalidParameter
-from trading.marketdata.importing import (
-    StoreSummary,
-    audit_failure,
-    data_metadata_refresh,
-    market_data_store_bars,
-    normalise_symbol,
-)
+from trading.marketdata.bookkeeping import audit_failure, data_metadata_refresh
+from trading.marketdata.importing import StoreSummary, market_data_store_bars, normalise_symbol
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataMetadata, DataSource, MarketData, Timeframe
 from trading.sources.base import DAILY, SourceUnavailable
 from trading.sources.registry import FetchResult, fetch_with_fallback, get_source
@@ -157,7 +152,13 @@ def _sync_one(symbol, source, timeframe, start, end, now, user, actor) -> SyncRe
     except (SourceUnavailable, InvalidParameter) as exc:
         result.error = str(exc)
         audit_failure(
-            AuditOperation.SYNC, symbol, timeframe, "" if source == AUTO else source, "", str(exc), user, actor
+            operation=AuditOperation.SYNC,
+            symbol=symbol,
+            timeframe=timeframe,
+            data_source="" if source == AUTO else source,
+            message=str(exc),
+            user=user,
+            actor=actor,
         )
         return result
     result.source, result.failures = fetched.source, fetched.failures
