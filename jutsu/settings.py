@@ -306,6 +306,8 @@ SIMPLE_JWT.update(
         "CHECK_REVOKE_TOKEN": False,
     }
 )
+# drf-spectacular's views default to AllowAny; make the schema/docs obey their declared permission.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["accounts.permissions.PlatformPermission"]
 # Invitation tokens travel in URL paths; mask them in every log line (access log included).
 LOGGING["filters"]["mask_auth_paths"] = {"()": "accounts.logging.MaskAuthPathsFilter"}
 LOGGING["handlers"]["console"]["filters"].append("mask_auth_paths")

@@ -28,7 +28,7 @@ def test_setup_returns_secret_otpauth_uri_and_qr_code(viewer_client):
 
 
 def test_verify_enables_totp_and_returns_ten_backup_codes(viewer_client, viewer_user):
-    secret, codes = enable_totp(viewer_client)
+    _secret, codes = enable_totp(viewer_client)
     assert len(codes) == 10 and len(set(codes)) == 10
     status = viewer_client.get("/api/2fa/status").json()
     assert status["totp_enabled"] is True and status["backup_codes_remaining"] == 10
