@@ -37,7 +37,7 @@ from performance.selectors import daily_performance_from, daily_performance_prev
 from performance.services.days import position_symbols, strategy_day_values
 from performance.services.eod import baseline_rows, day_bounds
 from performance.services.inputs import closed_trade_pnls, closes_between
-from performance.services.kpis import KPI_FIELDS, DayValues, EntityKey, chain_recompute, regime_from, row_build
+from performance.services.kpis import DayValues, EntityKey, chain_recompute, regime_from, row_build
 from strategies.engine.kpi import KpiState
 from strategies.models import BacktestRun, BacktestStatus, Strategy
 
@@ -297,18 +297,15 @@ def _strategy_range(
 def _replace(
     key: EntityKey, start: date, end: date, rows: list[DailyPerformance], later: list[DailyPerformance]
 ) -> None:
-    """Replace the entity's rows in ``[start, end]`` and update its later rows, atomically."""
+    """Replace the entity's rows in ``[start, end]`` and rewrite its later rows (recomputed), atomically."""
     with transaction.atomic():
-        DailyPerformance.objects.filter(
-            entity_type=key.entity_type,
-            entity_id=key.entity_id,
-            mode=key.mode,
-            trading_date__gte=start,
-            trading_date__lte=end,
-        ).delete()
-        DailyPerformance.objects.bulk_create(rows, batch_size=500)
-        if later:
-            DailyPerformance.objects.bulk_update(later, list(KPI_FIELDS), batch_size=500)
+        stale = DailyPerformance.objects.filter(
+            entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode, trading_date__gte=start
+        )
+        if not later:
+            stale = stale.filter(trading_date__lte=end)
+        stale.delete()
+        DailyPerformance.objects.bulk_create([*rows, *later], batch_size=500)
 
 
 def _baselines_rebuild(

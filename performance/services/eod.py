@@ -46,7 +46,7 @@ from performance.selectors import (
 )
 from performance.services.days import baseline_day_values, position_symbols, strategy_day_values
 from performance.services.inputs import closed_trade_pnls, closes_between
-from performance.services.kpis import KPI_FIELDS, EntityKey, chain_recompute, row_build
+from performance.services.kpis import EntityKey, chain_recompute, row_build
 from strategies.models import Strategy
 
 logger = logging.getLogger(__name__)
@@ -350,20 +350,21 @@ def baseline_rows(
 def _write(plan: DayPlan, status: EODJobStatus) -> None:
     """Replace the plan's rows and finish the status (inside the caller's transaction)."""
     if plan.replaced:
-        keys = Q()
+        # Entities with later rows are rewritten from ``day`` on (delete + insert is linear; a bulk UPDATE of
+        # thousands of rows is not), the others for ``day`` only.
+        tails = {(r.entity_type, r.entity_id, r.mode) for r in plan.later}
+        only_day, from_day = Q(), Q()
         for key in plan.replaced:
-            keys |= Q(entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode)
-        baselines_later = [r for r in plan.later if r.entity_type == EntityType.BASELINE]
-        DailyPerformance.objects.filter(keys, trading_date=plan.day).delete()
-        if baselines_later:  # rebuilt from closes: replace them too
-            bkeys = Q()
-            for r in baselines_later:
-                bkeys |= Q(entity_type=r.entity_type, entity_id=r.entity_id, mode=r.mode, trading_date=r.trading_date)
-            DailyPerformance.objects.filter(bkeys).delete()
-        DailyPerformance.objects.bulk_create([*plan.rows, *baselines_later])
-        strategies_later = [r for r in plan.later if r.entity_type == EntityType.STRATEGY]
-        if strategies_later:
-            DailyPerformance.objects.bulk_update(strategies_later, list(KPI_FIELDS), batch_size=500)
+            match = Q(entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode)
+            if (key.entity_type, key.entity_id, key.mode) in tails:
+                from_day |= match
+            else:
+                only_day |= match
+        if only_day:
+            DailyPerformance.objects.filter(only_day, trading_date=plan.day).delete()
+        if from_day:
+            DailyPerformance.objects.filter(from_day, trading_date__gte=plan.day).delete()
+        DailyPerformance.objects.bulk_create([*plan.rows, *plan.later], batch_size=500)
     status.status = plan.status
     status.completed_at = timezone.now()
     status.strategies_total = plan.strategies_total

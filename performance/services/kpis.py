@@ -27,26 +27,6 @@ from strategies.engine.kpi import KpiState, kpi_update
 
 SIX_PLACES = Decimal("0.000001")
 REGIME_FIELDS = ("strategy_cell", "trend_state", "vol_state", "t_norm", "z_score", "sma_fast", "sma_slow")
-KPI_FIELDS = (
-    "daily_return",
-    "cumulative_return",
-    "drawdown",
-    "high_water_mark",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-    "max_drawdown",
-    "volatility",
-    "cagr",
-    "total_trades",
-    "winning_trades",
-    "losing_trades",
-    "win_rate",
-    "trading_days_count",
-    "days_since_previous",
-    "is_first_day",
-    "kpi_state",
-)
 
 
 def money(value: Any) -> Decimal:

@@ -71,24 +71,29 @@ def csv_frame(path: Path, start: str | None = None, end: str | None = None) -> p
 
 
 def csv_bars_store(path: Path, symbol: str, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+    """Store a shared CSV's bars (high/low widened to contain open and close, as the importer repairs them)."""
     frame = csv_frame(path, start, end)
-    MarketData.objects.bulk_create(
-        [
+
+    def price(value) -> Decimal:
+        return Decimal(repr(float(value))).quantize(Decimal("0.000001"))
+
+    bars = []
+    for day, row in frame.iterrows():
+        o, h, lo, c = price(row.open), price(row.high), price(row.low), price(row.close)
+        bars.append(
             MarketData(
                 symbol=symbol,
                 timeframe="1D",
                 timestamp=datetime.combine(day, time(0), tzinfo=UTC),
-                open=Decimal(repr(row.open)).quantize(Decimal("0.000001")),
-                high=Decimal(repr(row.high)).quantize(Decimal("0.000001")),
-                low=Decimal(repr(row.low)).quantize(Decimal("0.000001")),
-                close=Decimal(repr(row.close)).quantize(Decimal("0.000001")),
+                open=o,
+                high=max(o, h, lo, c),
+                low=min(o, h, lo, c),
+                close=c,
                 volume=int(row.volume),
                 data_source="csv",
             )
-            for day, row in frame.iterrows()
-        ],
-        batch_size=2000,
-    )
+        )
+    MarketData.objects.bulk_create(bars, batch_size=2000)
     return frame
 
 
