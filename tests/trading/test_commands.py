@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
+from tests.trading.fakes import yahoo_frame
 from tests.trading.test_sync import NOVEMBER, use_yahoo
-from tests.trading.test_yahoo_source import yahoo_frame
 from trading.models import DataAuditLog, MarketData
 
 pytestmark = pytest.mark.django_db

@@ -206,3 +206,9 @@ def test_import_publishes_a_data_refresh_event_after_commit(write_csv, now, djan
     with django_capture_on_commit_callbacks() as callbacks:
         market_data_import_file(path=path, now=now)
     assert len(callbacks) == 1
+
+
+def test_storing_nothing_for_a_new_symbol_creates_no_coverage_row(now):
+    summary = market_data_store_bars(symbol="ZZZZ", timeframe="1D", data_source="schwab", raw_bars=[], now=now)
+    assert summary.outcome == AuditOutcome.NO_CHANGE
+    assert not DataMetadata.objects.filter(symbol="ZZZZ").exists()

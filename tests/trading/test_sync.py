@@ -10,7 +10,7 @@ import respx
 from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
 
 from jutsu.errors import InvalidParameter
-from tests.trading.test_yahoo_source import FakeTicker, yahoo_frame
+from tests.trading.fakes import FakeTicker, yahoo_frame
 from trading.marketdata.importing import market_data_store_bars
 from trading.marketdata.sync import last_completed_session, market_data_sync
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataMetadata, MarketData

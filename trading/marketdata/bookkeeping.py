@@ -85,7 +85,7 @@ def audit_failure(
 
 def data_metadata_refresh(
     *, symbol: str, timeframe: str, source: str | None = None, synced_at: datetime | None = None
-) -> DataMetadata:
+) -> DataMetadata | None:
     """Recompute the coverage row of (symbol, timeframe) from the bars themselves; ``source`` and
     ``synced_at`` are recorded when given (an import or sync ran)."""
     stats = MarketData.objects.filter(symbol=symbol, timeframe=timeframe).aggregate(
@@ -104,6 +104,8 @@ def data_metadata_refresh(
         values["last_source"] = source
     if synced_at is not None:
         values["last_sync_at"] = synced_at
+    if not stats["total"] and not DataMetadata.objects.filter(symbol=symbol, timeframe=timeframe).exists():
+        return None  # no coverage row for a series that never held a bar (e.g. an unknown symbol)
     metadata, _ = DataMetadata.objects.update_or_create(symbol=symbol, timeframe=timeframe, defaults=values)
     return metadata
 
