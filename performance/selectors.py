@@ -14,12 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import F, Max, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from jutsu.conf.resolver import resolve_value
 from jutsu.errors import InvalidParameter
+from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, EntityType, EODJobStatus, PerformanceSnapshot
+from strategies.engine.analyzer import analyze_performance
 from strategies.models import Strategy
 from trading.modes import Mode
 
@@ -265,3 +269,91 @@ def _entities_q(entity_ids: Iterable[tuple[str, str]]) -> Q | None:
 def snapshots_latest(strategy_id: str, mode: str, *, limit: int = 100) -> QuerySet[PerformanceSnapshot]:
     """The newest snapshots of one strategy (V1 data; newest first)."""
     return PerformanceSnapshot.objects.filter(strategy_id=strategy_id, mode=mode).order_by("-timestamp", "-id")[:limit]
+
+
+def strategy_known(strategy_id: str) -> bool:
+    """True when ``strategy_id`` is a registered strategy (active or not)."""
+    return Strategy.objects.filter(strategy_id=strategy_id).exists()
+
+
+# ── V1 (deprecated) read models ───────────────────────────────────────────────────────────────────
+
+
+def snapshot_daily_rows(
+    strategy_id: str, mode: str, start: date | None = None, end: date | None = None
+) -> list[DailyPerformance]:
+    """V1 with ``USE_DAILY_PERFORMANCE`` off: unsaved daily rows computed on the fly from snapshots.
+
+    The day's **last** snapshot is its end-of-day equity and returns come from equity (the fixed V1 — the
+    original took a per-snapshot return here, ADR-05). Nothing is written. One query.
+    """
+    from performance.services.kpis import DayValues, EntityKey, regime_from, row_build
+
+    rows_q = PerformanceSnapshot.objects.filter(strategy_id=strategy_id, mode=mode).order_by("timestamp", "id")
+    last_of_day: dict[date, PerformanceSnapshot] = {}
+    for snap in rows_q:
+        day = calendar.market_date(snap.timestamp)
+        if (start is None or day >= start) and (end is None or day <= end):
+            last_of_day[day] = snap
+    key = EntityKey(EntityType.STRATEGY, strategy_id, mode)
+    rows, state = [], None
+    for day in sorted(last_of_day):
+        snap = last_of_day[day]
+        values = DayValues(float(snap.total_equity), snap.cash, snap.positions_value, snap.positions, regime_from(snap))
+        row, state = row_build(
+            key,
+            day,
+            values,
+            state,
+            risk_free_rate=resolve_value("performance.risk_free_rate"),
+            baseline_symbol="",
+            initial_capital=snap.total_equity if state is None else rows[0].initial_capital,
+            finalized_at=snap.timestamp,
+        )
+        rows.append(row)
+    return rows
+
+
+V1_METRICS = {
+    "total_return": "cumulative_return",
+    "cagr": "cagr",
+    "sharpe_ratio": "sharpe_ratio",
+    "sortino_ratio": "sortino_ratio",
+    "calmar_ratio": "calmar_ratio",
+    "max_drawdown": "max_drawdown",
+    "volatility": "volatility",
+    "current_drawdown": "drawdown",
+    "win_rate": "win_rate",
+    "total_trades": "total_trades",
+    "trading_days": "trading_days_count",
+}
+
+
+def v1_metrics(rows: list[DailyPerformance]) -> dict[str, Any]:
+    """V1's metric names read from the last row (all-time KPIs are stored on every row)."""
+    if not rows:
+        return dict.fromkeys(V1_METRICS)
+    last = rows[-1]
+    return {name: getattr(last, field) for name, field in V1_METRICS.items()}
+
+
+def regime_breakdown(rows: list[DailyPerformance], mode: str) -> list[dict[str, Any]]:
+    """Per regime cell: days and compounded strategy/baseline returns (the analyzer's ``regime_cells``).
+
+    The baseline is included when it has a row on every one of the strategy's dates. One query.
+    """
+    if len(rows) < 2:
+        return []
+    curve = [(r.trading_date, float(r.total_equity)) for r in rows]
+    baseline_curve = None
+    symbol = rows[-1].baseline_symbol
+    if symbol:
+        base = dict(
+            daily_performance_history(
+                EntityType.BASELINE, symbol, mode, rows[0].trading_date, rows[-1].trading_date
+            ).values_list("trading_date", "total_equity")
+        )
+        if all(r.trading_date in base for r in rows):
+            baseline_curve = [(r.trading_date, float(base[r.trading_date])) for r in rows]
+    metrics = analyze_performance(curve, baseline_curve=baseline_curve, regime_cells=[r.strategy_cell for r in rows])
+    return [cell.as_dict() for cell in metrics.regime_cells]

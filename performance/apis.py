@@ -1,0 +1,440 @@
+"""Performance API. V2 reads the daily performance table; V1 endpoints are deprecated thin views over it.
+
+Query conventions (``02_platform.md``): ``strategy_id``, ``mode`` (default ``paper``), ``days`` or
+``start_date``/``end_date``, ``limit``/``offset``, ``format=csv``. Invalid parameters are 400 with a ``detail``
+naming the parameter. Every view needs ``performance:read``.
+
+``days=N`` selects the N calendar days ending at ``end_date`` or, without it, at the entity's latest row — so a
+history seeded from an old backtest still returns its last N days.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jutsu.errors import NotFound
+from jutsu.scheduler import calendar
+from performance import selectors
+from performance.models import DailyPerformance, EntityType, EODJobStatus
+from trading.modes import Mode
+
+DEFAULT_MODE = Mode.PAPER
+SUNSET = "Wed, 30 Jun 2027 00:00:00 GMT"
+SUCCESSOR = '</api/v2/daily-performance>; rel="successor-version"'
+CSV_FIELDS = (
+    "trading_date",
+    "entity_type",
+    "entity_id",
+    "mode",
+    "total_equity",
+    "cash",
+    "positions_value",
+    "daily_return",
+    "cumulative_return",
+    "drawdown",
+    "high_water_mark",
+    "max_drawdown",
+    "volatility",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "calmar_ratio",
+    "cagr",
+    "strategy_cell",
+    "trend_state",
+    "vol_state",
+    "t_norm",
+    "z_score",
+    "sma_fast",
+    "sma_slow",
+    "total_trades",
+    "winning_trades",
+    "losing_trades",
+    "win_rate",
+    "baseline_symbol",
+    "trading_days_count",
+    "days_since_previous",
+    "is_first_day",
+)
+
+
+# ── input ──────────────────────────────────────────────────────────────────────────────────────────
+
+
+class RangeInput(serializers.Serializer):
+    """Shared query parameters; DRF's messages name the field (``days: A valid integer is required.``)."""
+
+    mode = serializers.ChoiceField(choices=Mode.values, default=DEFAULT_MODE)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=36_500)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start_date"), attrs.get("end_date")
+        if start and end and start > end:
+            raise serializers.ValidationError({"start_date": f"{start} is after end_date {end}"})
+        if attrs.get("days") and start:
+            raise serializers.ValidationError({"days": "give days or start_date, not both"})
+        return attrs
+
+
+class EntityRangeInput(RangeInput):
+    strategy_id = serializers.CharField(required=False, max_length=50)
+    baseline = serializers.CharField(required=False, max_length=10)
+    format = serializers.ChoiceField(choices=["json", "csv"], default="json")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if bool(attrs.get("strategy_id")) == bool(attrs.get("baseline")):
+            raise serializers.ValidationError({"strategy_id": "give strategy_id or baseline (a symbol), exactly one"})
+        return attrs
+
+
+class ComparisonInput(RangeInput):
+    strategy_ids = serializers.CharField(max_length=200)
+    baseline = serializers.BooleanField(default=True)
+
+    def validate_strategy_ids(self, value: str) -> list[str]:
+        ids = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+        if not ids:
+            raise serializers.ValidationError("give 1 to 3 comma-separated strategy ids")
+        if len(ids) > selectors.MAX_COMPARED_STRATEGIES:
+            raise serializers.ValidationError(
+                f"at most {selectors.MAX_COMPARED_STRATEGIES} strategies can be compared, got {len(ids)}"
+            )
+        return ids
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params.dict())
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _range(params: dict, latest: date | None) -> tuple[date | None, date | None]:
+    """``(start, end)`` from ``start_date``/``end_date``, or ``days`` back from ``end_date``/the latest row."""
+    start, end = params.get("start_date"), params.get("end_date")
+    if params.get("days"):
+        anchor = end or latest
+        if anchor is None:
+            return None, end
+        start = anchor - timedelta(days=params["days"] - 1)
+    return start, end
+
+
+def _entity(params: dict) -> tuple[str, str]:
+    if params.get("baseline"):
+        return EntityType.BASELINE, params["baseline"].strip().upper()
+    return EntityType.STRATEGY, params["strategy_id"].strip()
+
+
+# ── output ─────────────────────────────────────────────────────────────────────────────────────────
+
+
+class DailyPerformanceOutput(serializers.ModelSerializer):
+    class Meta:
+        model = DailyPerformance
+        exclude = ["id", "kpi_state"]
+
+
+class EquityPointOutput(serializers.ModelSerializer):
+    date = serializers.DateField(source="trading_date")
+    equity = serializers.DecimalField(source="total_equity", max_digits=18, decimal_places=6)
+
+    class Meta:
+        model = DailyPerformance
+        fields = ["date", "equity", "daily_return", "cumulative_return", "drawdown", "strategy_cell"]
+
+
+class EODStatusOutput(serializers.ModelSerializer):
+    class Meta:
+        model = EODJobStatus
+        exclude = ["id"]
+
+
+class CsvCapableMixin:
+    """Lets ``?format=csv`` reach the view (DRF would look for a CSV renderer) while errors stay JSON."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return JSONRenderer(), JSONRenderer.media_type
+
+
+def _csv_response(rows, filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ── V2 ─────────────────────────────────────────────────────────────────────────────────────────────
+
+
+class LatestInput(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=Mode.values, default=DEFAULT_MODE)
+    strategy_id = serializers.CharField(required=False, max_length=50)
+
+
+class DailyPerformanceLatestApi(APIView):
+    """Latest row of a strategy (with its baseline's), or of every active strategy when no id is given."""
+
+    permission = "performance:read"
+
+    @extend_schema(parameters=[LatestInput], responses={200: dict})
+    def get(self, request):
+        params = _valid(LatestInput, request)
+        mode = params["mode"]
+        strategy_id = params.get("strategy_id")
+        if not strategy_id:
+            items = selectors.daily_performance_overview(mode, points=1)
+            return Response(
+                {
+                    "mode": mode,
+                    "strategies": [
+                        {
+                            "strategy_id": item.strategy.strategy_id,
+                            "display_name": item.strategy.display_name,
+                            "latest": DailyPerformanceOutput(item.latest).data if item.latest else None,
+                        }
+                        for item in items
+                    ],
+                }
+            )
+        latest = selectors.daily_performance_latest(strategy_id, mode)
+        if latest is None and not selectors.strategy_known(strategy_id):
+            raise NotFound(f"strategy_id: unknown strategy {strategy_id!r}")
+        baseline = None
+        if latest is not None and latest.baseline_symbol:
+            baseline = selectors.daily_performance_latest(latest.baseline_symbol, mode, entity_type=EntityType.BASELINE)
+        return Response(
+            {
+                "strategy_id": strategy_id,
+                "mode": mode,
+                "latest": DailyPerformanceOutput(latest).data if latest else None,
+                "baseline": DailyPerformanceOutput(baseline).data if baseline else None,
+            }
+        )
+
+
+class HistoryPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 5000
+
+
+class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
+    """Rows of one strategy (``strategy_id``) or baseline (``baseline=SYMBOL``), oldest first; paginated
+    (``limit``/``offset``) or, with ``format=csv``, every row of the range as CSV (one line per day)."""
+
+    permission = "performance:read"
+
+    @extend_schema(parameters=[EntityRangeInput], responses={200: DailyPerformanceOutput(many=True)})
+    def get(self, request):
+        params = _valid(EntityRangeInput, request)
+        entity_type, entity_id = _entity(params)
+        mode = params["mode"]
+        latest = None
+        if params.get("days") and not params.get("end_date"):
+            row = selectors.daily_performance_latest(entity_id, mode, entity_type=entity_type)
+            latest = row.trading_date if row else None
+        start, end = _range(params, latest)
+        rows = selectors.daily_performance_history(entity_type, entity_id, mode, start, end)
+        if params["format"] == "csv":
+            if "limit" in request.query_params or "offset" in request.query_params:
+                rows = HistoryPagination().paginate_queryset(rows, request, view=self)
+            return _csv_response(
+                rows.values_list(*CSV_FIELDS) if hasattr(rows, "values_list") else _as_tuples(rows),
+                f"{entity_type}-{entity_id}-{mode}.csv",
+            )
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(DailyPerformanceOutput(page, many=True).data)
+
+
+def _as_tuples(rows):
+    return [tuple(getattr(row, name) for name in CSV_FIELDS) for row in rows]
+
+
+class DailyPerformanceComparisonApi(APIView):
+    """Up to three strategies (``strategy_ids=a,b,c``) plus their baselines, as equity series for one chart."""
+
+    permission = "performance:read"
+
+    @extend_schema(parameters=[ComparisonInput], responses={200: dict})
+    def get(self, request):
+        params = _valid(ComparisonInput, request)
+        start, end = params.get("start_date"), params.get("end_date")
+        days = params.get("days")
+        if days and end:
+            start = end - timedelta(days=days - 1)
+        series = selectors.daily_performance_comparison(
+            params["strategy_ids"], params["mode"], start, end, include_baselines=params["baseline"]
+        )
+        if days and not end:
+            series = _last_days(series, days)
+        return Response(
+            {
+                "mode": params["mode"],
+                "series": [
+                    {
+                        "entity_type": item.entity_type,
+                        "entity_id": item.entity_id,
+                        "points": EquityPointOutput(item.rows, many=True).data,
+                    }
+                    for item in series
+                ],
+            }
+        )
+
+
+def _last_days(series, days: int):
+    """Cut every series to the ``days`` calendar days ending at the newest date among them."""
+    newest = max((item.rows[-1].trading_date for item in series if item.rows), default=None)
+    if newest is None:
+        return series
+    first = newest - timedelta(days=days - 1)
+    return [
+        selectors.ComparisonSeries(item.entity_type, item.entity_id, [r for r in item.rows if r.trading_date >= first])
+        for item in series
+    ]
+
+
+class EODStatusInput(serializers.Serializer):
+    days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=30)
+
+
+class EODStatusListApi(APIView):
+    """EOD finalisation status of the last ``days`` (default 30) dates that have one, newest first."""
+
+    permission = "performance:read"
+
+    @extend_schema(parameters=[EODStatusInput], responses={200: EODStatusOutput(many=True)})
+    def get(self, request):
+        params = _valid(EODStatusInput, request)
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(selectors.eod_status_recent(params["days"]), request, view=self)
+        return paginator.get_paginated_response(EODStatusOutput(page, many=True).data)
+
+
+class EODStatusTodayApi(APIView):
+    """Today's (New York) EOD status; ``status`` is null until the job has started."""
+
+    permission = "performance:read"
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        today = calendar.market_date(timezone.now())
+        found = selectors.eod_status_for(today)
+        body = {"trading_date": today.isoformat(), "is_trading_day": calendar.is_trading_day(today)}
+        if found is None:
+            return Response({**body, "status": None, "early_close": calendar.is_early_close(today)})
+        return Response({**body, **EODStatusOutput(found).data, "early_close": calendar.is_early_close(today)})
+
+
+# ── V1 (deprecated) ────────────────────────────────────────────────────────────────────────────────
+
+
+class V1Input(RangeInput):
+    strategy_id = serializers.CharField(max_length=50)
+
+
+class DeprecatedV1Mixin:
+    """RFC 8594/9745 headers on every V1 response, errors included; the successor is V2."""
+
+    permission = "performance:read"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Deprecation"] = "true"
+        response["Sunset"] = SUNSET
+        response["Link"] = SUCCESSOR
+        return response
+
+    def rows(self, request) -> tuple[dict, list]:
+        """The strategy's daily rows (``USE_DAILY_PERFORMANCE``) or its end-of-day snapshots (flag off)."""
+        params = _valid(V1Input, request)
+        strategy_id, mode = params["strategy_id"], params["mode"]
+        if settings.USE_DAILY_PERFORMANCE:
+            latest = selectors.daily_performance_latest(strategy_id, mode)
+            start, end = _range(params, latest.trading_date if latest else None)
+            return params, list(selectors.daily_performance_history(EntityType.STRATEGY, strategy_id, mode, start, end))
+        start, end = _range(params, None)
+        return params, selectors.snapshot_daily_rows(strategy_id, mode, start, end)
+
+
+class PerformanceV1Api(DeprecatedV1Mixin, APIView):
+    """Deprecated: the strategy's latest KPIs (use ``GET /api/v2/daily-performance``)."""
+
+    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
+    def get(self, request):
+        params, rows = self.rows(request)
+        last = rows[-1] if rows else None
+        metrics = selectors.v1_metrics(rows)
+        return Response(
+            {
+                "strategy_id": params["strategy_id"],
+                "mode": params["mode"],
+                "as_of": last.trading_date.isoformat() if last else None,
+                "current_equity": str(last.total_equity) if last else None,
+                "metrics": metrics,
+            }
+        )
+
+
+class EquityCurveV1Api(DeprecatedV1Mixin, APIView):
+    """Deprecated: equity per day (use ``/api/v2/daily-performance/history``)."""
+
+    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
+    def get(self, request):
+        params, rows = self.rows(request)
+        return Response(
+            {
+                "strategy_id": params["strategy_id"],
+                "mode": params["mode"],
+                "equity_curve": [{"date": r.trading_date.isoformat(), "equity": str(r.total_equity)} for r in rows],
+            }
+        )
+
+
+class DrawdownV1Api(DeprecatedV1Mixin, APIView):
+    """Deprecated: drawdown per day (use ``/api/v2/daily-performance/history``)."""
+
+    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
+    def get(self, request):
+        params, rows = self.rows(request)
+        return Response(
+            {
+                "strategy_id": params["strategy_id"],
+                "mode": params["mode"],
+                "max_drawdown": min((r.drawdown for r in rows), default=None),
+                "drawdown": [{"date": r.trading_date.isoformat(), "drawdown": r.drawdown} for r in rows],
+            }
+        )
+
+
+class RegimeBreakdownV1Api(DeprecatedV1Mixin, APIView):
+    """Deprecated: returns per regime cell (days, strategy and baseline compounded returns)."""
+
+    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
+    def get(self, request):
+        params, rows = self.rows(request)
+        return Response(
+            {
+                "strategy_id": params["strategy_id"],
+                "mode": params["mode"],
+                "cells": selectors.regime_breakdown(rows, params["mode"]),
+            }
+        )
