@@ -52,7 +52,7 @@ def invitation_payload(invitation: Invitation) -> dict:
 class UserListApi(APIView):
     permission = PERMISSION
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="users_list", responses={200: dict})
     def get(self, request):
         return Response({"users": [user_payload(u) for u in user_list()]})
 
@@ -81,7 +81,7 @@ class UserInviteApi(APIView):
 class InvitationListApi(APIView):
     permission = PERMISSION
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="users_invitations_list", responses={200: dict})
     def get(self, request):
         return Response({"invitations": [invitation_payload(i) for i in invitation_list()]})
 
