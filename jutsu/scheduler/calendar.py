@@ -35,17 +35,30 @@ def _calendar():
     return mcal.get_calendar("NYSE")
 
 
-@lru_cache(maxsize=64)
-def _year_sessions(year: int) -> dict[date, Session]:
+_years: dict[int, dict[date, Session]] = {}
+
+
+def _load_years(first: int, last: int) -> None:
+    """Compute the sessions of every missing year in ``[first, last]`` with one calendar call."""
+    missing = [year for year in range(first, last + 1) if year not in _years]
+    if not missing:
+        return
     with _lock:
-        schedule = _calendar().schedule(start_date=f"{year}-01-01", end_date=f"{year}-12-31")
-    sessions: dict[date, Session] = {}
-    for day, opens, closes in zip(schedule.index, schedule["market_open"], schedule["market_close"], strict=True):
-        d = day.date()
-        sessions[d] = Session(
-            d, opens.to_pydatetime().astimezone(NEW_YORK), closes.to_pydatetime().astimezone(NEW_YORK)
-        )
-    return sessions
+        schedule = _calendar().schedule(start_date=f"{missing[0]}-01-01", end_date=f"{missing[-1]}-12-31")
+        loaded: dict[int, dict[date, Session]] = {year: {} for year in range(missing[0], missing[-1] + 1)}
+        for day, opens, closes in zip(schedule.index, schedule["market_open"], schedule["market_close"], strict=True):
+            d = day.date()
+            loaded[d.year][d] = Session(
+                d, opens.to_pydatetime().astimezone(NEW_YORK), closes.to_pydatetime().astimezone(NEW_YORK)
+            )
+        for year, sessions in loaded.items():
+            _years.setdefault(year, sessions)
+
+
+def _year_sessions(year: int) -> dict[date, Session]:
+    if year not in _years:
+        _load_years(year, year)
+    return _years[year]
 
 
 def session(day: date) -> Session | None:
@@ -67,6 +80,7 @@ def is_early_close(day: date) -> bool:
 def trading_days(start: date, end: date) -> list[date]:
     """Every trading day in ``[start, end]``, ascending."""
     days: list[date] = []
+    _load_years(start.year, end.year)
     for year in range(start.year, end.year + 1):
         days.extend(d for d in _year_sessions(year) if start <= d <= end)
     return sorted(days)
