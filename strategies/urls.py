@@ -1,6 +1,13 @@
-"""Pages of the strategies app."""
+"""Pages of the strategies app (mounted at ``/``)."""
 
 from __future__ import annotations
 
+from django.urls import path
+
+from strategies import views
+
 app_name = "strategies"
-urlpatterns: list = []
+urlpatterns = [
+    path("backtests/", views.backtest_list, name="backtest_list"),
+    path("backtests/<int:run_id>/", views.backtest_detail, name="backtest_detail"),
+]

@@ -1,0 +1,28 @@
+"""Viewer pages: the overview (``/``) and the performance page (``/performance/``)."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from accounts.permissions import permission_required
+from performance import pages
+from performance.forms import ModeForm, PerformanceFilterForm
+from performance.selectors import daily_performance_overview
+
+
+@permission_required("dashboard:read")
+def overview(request):
+    mode = ModeForm(request.GET).mode_or_default()
+    context = pages.overview_context(daily_performance_overview(mode), mode=mode)
+    return render(request, "performance/overview.html", context)
+
+
+@permission_required("performance:read")
+def performance(request):
+    strategies = pages.strategy_choices()
+    form = PerformanceFilterForm(
+        request.GET or None, strategy_choices=[(s.strategy_id, s.display_name) for s in strategies]
+    )
+    selection = pages.performance_selection(form, strategies)
+    context = pages.performance_context(selection, strategies)
+    return render(request, "performance/performance.html", {**context, "form": form, "strategies": strategies})

@@ -1,0 +1,95 @@
+"""One real browser: headless Chromium logs in through the login form and sees the performance chart render.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (CI installs them); skipped with the reason
+when either is missing. Static files (the vendored Plotly bundle included) are served by the live server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import pytest
+
+from performance.models import EntityType
+from tests.performance.pages_seed import daily_performance_create, strategy_create
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+TIMEOUT_SECONDS = 30
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM or not CHROMEDRIVER:
+        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="jutsu-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(TIMEOUT_SECONDS)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _page_errors(driver) -> list[str]:
+    """Severe console messages, except the live-events socket (the test server speaks HTTP only)."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "/ws/" not in entry["message"]
+    ]
+
+
+def test_viewer_logs_in_and_sees_the_performance_chart_render(browser, live_server, viewer_user, password):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    strategy_create("v3_5b", display_name="Hierarchical Adaptive v3.5b", primary=True)
+    daily_performance_create("v3_5b", days=300)
+    daily_performance_create("QQQ", entity_type=EntityType.BASELINE, days=300, phase=1.4)
+    wait = WebDriverWait(browser, TIMEOUT_SECONDS)
+
+    browser.get(live_server.url + "/performance/")
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[name=password]")))
+    assert "/accounts/login/" in browser.current_url
+    login_field = browser.find_elements(By.CSS_SELECTOR, "input[name=login], input[name=username]")[0]
+    login_field.send_keys(viewer_user.username)
+    browser.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]").click()
+
+    wait.until(ec.url_contains("/performance/"))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#performance-equity-chart .main-svg")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#performance-drawdown-chart .main-svg")))
+    legend = browser.find_element(By.CSS_SELECTOR, "#performance-equity-chart").text
+    assert "Hierarchical Adaptive v3.5b" in legend and "QQQ (buy & hold)" in legend
+    assert browser.execute_script("return typeof window.Plotly") == "object"
+    assert _page_errors(browser) == []
+
+    # the growth toggle redraws the same chart
+    browser.find_element(By.CSS_SELECTOR, "[data-scale=growth]").click()
+    wait.until(lambda d: "%" in d.find_element(By.CSS_SELECTOR, "#performance-equity-chart .yaxislayer-above").text)
+
+    browser.get(live_server.url + "/")
+    assert "Hierarchical Adaptive v3.5b" in browser.find_element(By.TAG_NAME, "main").text
+    assert _page_errors(browser) == []

@@ -1,0 +1,253 @@
+"""Overview (``/``) and performance (``/performance/``) pages: access, content, empty states, query counts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from performance.models import EntityType
+from tests.performance.pages_seed import config_override_create, daily_performance_create, strategy_create
+
+pytestmark = pytest.mark.django_db
+
+CDN = re.compile(r"https?://(cdn|unpkg|cdnjs|code\.jquery|ajax\.googleapis|fonts\.googleapis)", re.I)
+
+
+def _html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    assert "Traceback" not in html
+    assert CDN.search(html) is None, "page loads assets from a CDN"
+    return html
+
+
+def _chart_data(html: str) -> dict:
+    match = re.search(r'<script id="performance-chart-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no chart payload"
+    return json.loads(match.group(1))
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def seeded():
+    """v3_5b (primary) and v3_5d with 120 paper days each, plus the QQQ baseline."""
+    b = strategy_create("v3_5b", display_name="Hierarchical Adaptive v3.5b", primary=True, order=1)
+    d = strategy_create("v3_5d", display_name="Hierarchical Adaptive v3.5d", order=2)
+    daily_performance_create("v3_5b")
+    daily_performance_create("v3_5d", phase=0.7)
+    daily_performance_create("QQQ", entity_type=EntityType.BASELINE, phase=1.4)
+    return b, d
+
+
+# --- access -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/", "/performance/"])
+def test_anonymous_visitor_is_sent_to_the_login_page(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("url", ["/", "/performance/"])
+def test_viewer_and_admin_can_open_the_pages(viewer_client, admin_client, seeded, url):
+    _html(viewer_client.get(url))
+    _html(admin_client.get(url))
+
+
+def test_admin_sees_the_admin_link_and_viewer_does_not(viewer_client, admin_client, seeded):
+    assert 'href="/admin/"' in _html(admin_client.get("/"))
+    assert 'href="/admin/"' not in _html(viewer_client.get("/"))
+
+
+def test_nav_links_mark_the_current_page(viewer_client, seeded):
+    html = _html(viewer_client.get("/performance/"))
+    assert 'href="/performance/" class="active"' in html
+    assert 'href="/backtests/"' in html and 'href="/"' in html
+
+
+# --- overview -----------------------------------------------------------------------------------------------
+
+
+def test_overview_shows_each_active_strategy_with_latest_kpis_regime_and_sparkline(viewer_client, seeded):
+    strategy_create("old", display_name="Retired strategy", active=False, order=9)
+    html = _html(viewer_client.get("/"))
+    assert "Hierarchical Adaptive v3.5b" in html and "v3_5b" in html and "Hierarchical Adaptive v3.5d" in html
+    assert "Retired strategy" not in html
+    # the last seeded row: day 120 → cell 1 + (119 // 10) % 6 = 6, "crash"
+    assert "6 · crash" in html and "cell-6" in html
+    assert "0.432" in html and "−0.75" not in html and "-0.75" in html  # T_norm, z-score
+    assert "BearStrong" in html and "High" in html
+    assert "1.23" in html and "1.87" in html  # Sharpe, Sortino
+    assert html.count("<polyline") == 2
+    assert "primary" in html
+
+
+def test_overview_says_how_to_seed_a_strategy_without_daily_performance(viewer_client):
+    strategy_create("v3_5b", primary=True)
+    html = _html(viewer_client.get("/"))
+    assert "No daily performance yet" in html
+    assert "python manage.py backtest v3_5b" in html
+    assert "backfill_daily_performance --strategy v3_5b --mode paper --from-backtest" in html
+
+
+def test_overview_without_strategies_says_to_sync_the_registry(viewer_client):
+    html = _html(viewer_client.get("/"))
+    assert "No active strategies" in html and "sync_strategies" in html
+
+
+def test_overview_mode_selector_reads_that_modes_rows(viewer_client, seeded):
+    html = _html(viewer_client.get("/?mode=online_live"))
+    assert "No daily performance yet" in html and "--mode online_live" in html
+    assert '<option value="online_live" selected>' in html
+
+
+def test_overview_ignores_an_unknown_mode(viewer_client, seeded):
+    html = _html(viewer_client.get("/?mode=moon"))
+    assert '<option value="paper" selected>' in html and "6 · crash" in html
+
+
+def test_overview_query_count_does_not_grow_with_strategies_or_days(viewer_client):
+    strategy_create("a", primary=True)
+    daily_performance_create("a", days=5)
+    small = _queries(viewer_client, "/")
+    for n, sid in enumerate(["b", "c", "d", "e"]):
+        strategy_create(sid, order=n + 2)
+        daily_performance_create(sid, days=200)
+    config_override_create()
+    assert _queries(viewer_client, "/") == small
+    assert small <= 7
+
+
+# --- overrides banner ---------------------------------------------------------------------------------------
+
+
+def test_banner_lists_overrides_in_force_on_every_page(viewer_client, admin_user, seeded):
+    config_override_create(parameter="trading.max_position_pct", value="0.25", user=admin_user)
+    config_override_create(parameter="trading.initial_capital", value="5", expires_in_hours=-1)  # expired
+    for url in ("/", "/performance/", "/backtests/"):
+        html = _html(viewer_client.get(url))
+        assert "overrides-banner" in html
+        assert "trading.max_position_pct" in html and "0.25" in html
+        assert "by admin" in html and "expires" in html
+        assert "trading.initial_capital" not in html
+
+
+def test_no_banner_without_overrides(viewer_client, seeded):
+    assert "overrides-banner" not in _html(viewer_client.get("/"))
+
+
+def test_banner_is_not_shown_to_anonymous_visitors_on_error_pages(client, seeded):
+    config_override_create()
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "overrides-banner" not in response.content.decode()
+
+
+# --- performance page ---------------------------------------------------------------------------------------
+
+
+def test_performance_page_defaults_to_the_primary_strategy_and_its_baseline(viewer_client, seeded):
+    html = _html(viewer_client.get("/performance/"))
+    data = _chart_data(html)
+    assert [s["label"] for s in data["series"]] == ["Hierarchical Adaptive v3.5b", "QQQ (buy & hold)"]
+    assert [s["kind"] for s in data["series"]] == ["strategy", "baseline"]
+    assert '/static/vendor/plotly.min.js"' in html and "/static/performance/performance.js" in html
+    assert 'id="performance-equity-chart"' in html and 'id="performance-drawdown-chart"' in html
+    assert "KPIs over the range" in html
+    assert "<script>" not in html  # CSP: no inline scripts
+
+
+def test_performance_page_overlays_up_to_three_strategies(viewer_client, seeded):
+    strategy_create("sma", order=3)
+    daily_performance_create("sma", phase=2.0)
+    html = _html(viewer_client.get("/performance/?strategy=v3_5b&strategy=v3_5d&strategy=sma&range=ALL"))
+    labels = [s["label"] for s in _chart_data(html)["series"]]
+    assert labels == ["Hierarchical Adaptive v3.5b", "Hierarchical Adaptive v3.5d", "Strategy sma", "QQQ (buy & hold)"]
+    assert html.count('<tr class="kind-strategy">') == 3
+
+
+def test_performance_page_refuses_a_fourth_strategy_with_a_message(viewer_client, seeded):
+    for sid in ("x", "y"):
+        strategy_create(sid, order=5)
+    html = _html(viewer_client.get("/performance/?strategy=v3_5b&strategy=v3_5d&strategy=x&strategy=y"))
+    assert "Pick at most 3 strategies" in html
+    assert [s["label"] for s in _chart_data(html)["series"]] == ["Hierarchical Adaptive v3.5b", "QQQ (buy & hold)"]
+
+
+@pytest.mark.parametrize(
+    ("query", "first_date"),
+    [
+        ("range=ALL", "2019-01-02"),
+        ("range=1M", "2019-05-20"),  # last seeded day is 2019-06-18
+        ("range=3M", "2019-03-18"),
+        ("range=YTD", "2019-01-02"),
+        ("range=custom&start=2019-02-01&end=2019-02-28", "2019-02-01"),
+        ("start=2019-04-01", "2019-04-01"),
+    ],
+)
+def test_performance_page_date_ranges_end_at_the_latest_data(viewer_client, seeded, query, first_date):
+    data = _chart_data(_html(viewer_client.get(f"/performance/?strategy=v3_5b&{query}")))
+    dates = data["series"][0]["dates"]
+    assert dates[0] == first_date
+    assert dates[-1] == ("2019-02-28" if "end=" in query else "2019-06-18")
+
+
+def test_performance_growth_series_starts_at_zero_for_the_range(viewer_client, seeded):
+    data = _chart_data(_html(viewer_client.get("/performance/?strategy=v3_5b&range=3M")))
+    for series in data["series"]:
+        assert series["growth"][0] == 0.0
+        assert len(series["equity"]) == len(series["dates"]) == len(series["drawdown"])
+
+
+def test_performance_page_empty_range_and_empty_mode_say_what_to_do(viewer_client, seeded):
+    html = _html(viewer_client.get("/performance/?strategy=v3_5b&start=2030-01-01&end=2030-02-01"))
+    assert "Pick a wider range" in html and "2019-06-18" in html
+    html = _html(viewer_client.get("/performance/?strategy=v3_5b&mode=dry_run"))
+    assert "No daily performance yet" in html and "--mode dry_run" in html
+    assert "plotly.min.js" not in html
+
+
+def test_performance_page_without_strategies_says_to_sync_them(viewer_client):
+    html = _html(viewer_client.get("/performance/"))
+    assert "sync_strategies" in html
+
+
+def test_performance_page_reports_invalid_input_and_uses_defaults(viewer_client, seeded):
+    html = _html(viewer_client.get("/performance/?mode=moon&start=2019-05-01&end=2019-04-01"))
+    assert "mode:" in html and "end:" in html
+    data = _chart_data(html)
+    assert data["series"][0]["dates"][-1] == "2019-06-18"
+
+
+def test_performance_page_kpis_are_computed_over_the_range(viewer_client, seeded):
+    html = _html(viewer_client.get("/performance/?strategy=v3_5b&range=ALL"))
+    assert re.search(r"120 · 2019-01-02 → 2019-06-18", html)
+
+
+def test_performance_page_query_count_does_not_grow_with_strategies_or_days(viewer_client, seeded):
+    small = _queries(viewer_client, "/performance/?strategy=v3_5b&range=1M")
+    for sid in ("x", "y"):
+        strategy_create(sid, order=5)
+        daily_performance_create(sid, days=400, start=date(2018, 1, 1))
+    large = _queries(viewer_client, "/performance/?strategy=v3_5b&strategy=x&strategy=y&range=ALL")
+    assert large == small
+    assert small <= 9
+
+
+def test_vendored_plotly_is_served_without_a_cdn(viewer_client):
+    response = viewer_client.get("/static/vendor/plotly.min.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert int(response["Content-Length"]) > 1_000_000  # the full bundle from the plotly wheel

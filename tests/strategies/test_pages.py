@@ -1,0 +1,194 @@
+"""Backtest pages (``/backtests/``, ``/backtests/<id>/``): access, content, empty states, query counts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from strategies import display
+from strategies.models import BacktestStatus
+from tests.performance.pages_seed import backtest_run_create, config_override_create, strategy_create
+
+pytestmark = pytest.mark.django_db
+
+CDN = re.compile(r"https?://(cdn|unpkg|cdnjs|code\.jquery|ajax\.googleapis|fonts\.googleapis)", re.I)
+
+
+def _html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    assert "Traceback" not in html
+    assert CDN.search(html) is None, "page loads assets from a CDN"
+    return html
+
+
+def _chart_data(html: str) -> dict:
+    match = re.search(r'<script id="backtest-chart-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no chart payload"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def strategy():
+    return strategy_create("v3_5b", display_name="Hierarchical Adaptive v3.5b", primary=True)
+
+
+# --- access -------------------------------------------------------------------------------------------------
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(client, strategy):
+    run = backtest_run_create(strategy)
+    for url in ("/backtests/", f"/backtests/{run.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_viewer_and_admin_can_open_both_pages(viewer_client, admin_client, strategy):
+    run = backtest_run_create(strategy)
+    for client in (viewer_client, admin_client):
+        _html(client.get("/backtests/"))
+        _html(client.get(f"/backtests/{run.pk}/"))
+
+
+def test_unknown_backtest_is_a_friendly_404(viewer_client):
+    response = viewer_client.get("/backtests/999/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+# --- list ---------------------------------------------------------------------------------------------------
+
+
+def test_list_without_runs_says_how_to_start_one(viewer_client):
+    html = _html(viewer_client.get("/backtests/"))
+    assert "No backtests yet" in html and "python manage.py backtest v3_5b --start" in html
+
+
+def test_list_shows_strategy_range_status_key_metrics_and_a_link(viewer_client, strategy):
+    run = backtest_run_create(strategy)
+    html = _html(viewer_client.get("/backtests/"))
+    assert f'href="/backtests/{run.pk}/"' in html
+    assert "Hierarchical Adaptive v3.5b" in html and "2020-01-02 → " in html
+    assert "status-completed" in html
+    assert "+18.34%" in html and "1.46" in html and "-15.23%" in html  # CAGR, Sharpe, max drawdown
+    assert "∞" in html  # profit factor "inf"
+
+
+def test_list_keeps_runs_whose_strategy_row_is_gone(viewer_client):
+    backtest_run_create(None)
+    assert "gone_strategy" in _html(viewer_client.get("/backtests/"))
+
+
+def test_list_query_count_is_constant_and_never_loads_the_curves(viewer_client, strategy):
+    backtest_run_create(strategy)
+    with CaptureQueriesContext(connection) as small:
+        viewer_client.get("/backtests/")
+    other = strategy_create("v3_5d", order=2)
+    for n in range(15):
+        backtest_run_create(other if n % 2 else strategy, days=200)
+    config_override_create()
+    with CaptureQueriesContext(connection) as large:
+        html = _html(viewer_client.get("/backtests/"))
+    assert len(large.captured_queries) == len(small.captured_queries) <= 6
+    run_query = next(
+        q["sql"] for q in large.captured_queries if "strategies_backtestrun" in q["sql"] and "LIMIT" in q["sql"]
+    )
+    assert "equity_curve" not in run_query and "trades" not in run_query
+    assert html.count('href="/backtests/') == 16 + 1  # 16 runs + the nav link
+
+
+def test_list_paginates(viewer_client, strategy):
+    for _ in range(55):
+        backtest_run_create(strategy, days=10)
+    html = _html(viewer_client.get("/backtests/"))
+    assert "Page 1 of 2" in html and "?page=2" in html
+    assert "Page 2 of 2" in _html(viewer_client.get("/backtests/?page=2"))
+
+
+# --- detail -------------------------------------------------------------------------------------------------
+
+
+def test_detail_shows_charts_trades_fills_regime_parameters_warnings_and_metrics(viewer_client, strategy):
+    run = backtest_run_create(strategy, days=60)
+    html = _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    for chart in ("equity-chart", "drawdown-chart", "regime-chart"):
+        assert f'id="{chart}"' in html
+    data = _chart_data(html)
+    assert len(data["dates"]) == len(data["equity"]) == len(data["baseline"]) == len(data["drawdown"]) == 60
+    assert data["baseline_label"] == "QQQ" and data["strategy"] == "Hierarchical Adaptive v3.5b"
+    assert max(data["drawdown"]) == 0.0 and min(data["drawdown"]) < 0
+    assert data["regime"]["cells"][:12] == [1] * 10 + [2, 2]
+    assert data["cell_names"]["1"] == "kill zone"
+    assert html.count("<tr><td>TQQQ</td>") == 3  # trades table
+    assert "7 fills" in html
+    assert "<code>sma_fast</code>" in html and "140" in html  # parameters
+    assert "QQQ has 2 missing bars" in html  # warnings
+    assert "Profit factor" in html and "∞" in html and "Sharpe" in html and "1.46" in html
+    assert "1 · kill zone" in html and "6 · crash" in html  # returns by regime cell
+    assert '/static/vendor/plotly.min.js"' in html and "/static/strategies/backtest_detail.js" in html
+    assert "<script>" not in html
+
+
+def test_detail_limits_a_long_trades_table(viewer_client, strategy):
+    trade = {"symbol": "QQQ", "entry_date": "2020-01-02", "exit_date": "2020-01-03", "qty": "1", "pnl": "-1"}
+    run = backtest_run_create(strategy, trades=[trade] * 600)
+    html = _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    assert "600 closed, latest 500 shown" in html
+    assert html.count("<tr><td>QQQ</td>") == 500
+
+
+def test_detail_of_a_failed_run_shows_the_error_and_no_charts(viewer_client, strategy):
+    run = backtest_run_create(
+        strategy, status=BacktestStatus.FAILED, error="DataMissing: no bars for TQQQ", equity_curve=[], metrics={}
+    )
+    html = _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    assert "no bars for TQQQ" in html and "no equity curve" in html
+    assert "plotly.min.js" not in html and "backtest-chart-data" not in html
+
+
+def test_detail_of_a_running_run_says_to_come_back(viewer_client, strategy):
+    run = backtest_run_create(strategy, status=BacktestStatus.RUNNING, equity_curve=[], metrics={})
+    assert "This backtest is running" in _html(viewer_client.get(f"/backtests/{run.pk}/"))
+
+
+def test_detail_query_count_does_not_grow_with_the_run(viewer_client, strategy):
+    small = backtest_run_create(strategy, days=10)
+    large = backtest_run_create(strategy, days=2000)
+    counts = []
+    for run in (small, large):
+        with CaptureQueriesContext(connection) as ctx:
+            viewer_client.get(f"/backtests/{run.pk}/")
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= 4
+
+
+# --- display helpers ----------------------------------------------------------------------------------------
+
+
+def test_regime_cell_names_match_the_numeric_core():
+    from strategies.engine.library.hierarchical_adaptive import CELL_NAMES
+
+    assert display.REGIME_CELL_NAMES == CELL_NAMES
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("inf", "∞"), (float("inf"), "∞"), (None, "—"), ("1.5", "1.50"), (float("nan"), "—"), ("junk", "—")],
+)
+def test_ratios_show_infinity_and_undefined(value, text):
+    assert display.fmt_ratio(value) == text
+
+
+def test_percent_and_money_formatting():
+    assert display.fmt_pct(0.1234, signed=True) == "+12.34%"
+    assert display.fmt_pct(-0.05) == "-5.00%"
+    assert display.fmt_money("-1234.5") == "−$1,234.50"
+    assert display.cell_label(3) == "3 · drift" and display.cell_label(None) == "—"
+    assert display.metric_rows({"profit_factor": "inf", "regime_cells": []}) == [
+        {"key": "profit_factor", "label": "Profit factor", "value": "∞", "css": ""}
+    ]
