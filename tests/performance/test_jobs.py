@@ -94,3 +94,25 @@ def test_housekeeping_trims_snapshots_older_than_a_year():
     assert list(PerformanceSnapshot.objects.values_list("pk", flat=True)) == [recent.pk]
     assert "trim_performance_snapshots" in run.detail["done"]
     assert old.timestamp < now - timedelta(days=365) < recent.timestamp
+
+
+def test_admin_lists_the_three_models_read_only_and_can_refinalise_a_date(admin_client):
+    day = date(2019, 11, 27)
+    strategy_make("a")
+    snapshot_make("a", day, 10_000)
+    job_run("eod_finalization", as_of=at(day, 16, 15))
+    for url in (
+        "/admin/performance/performancesnapshot/",
+        "/admin/performance/dailyperformance/",
+        "/admin/performance/eodjobstatus/",
+    ):
+        assert admin_client.get(url).status_code == 200
+    row = DailyPerformance.objects.get(entity_id="a")
+    page = admin_client.get(f"/admin/performance/dailyperformance/{row.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    status = EODJobStatus.objects.get(trading_date=day)
+    response = admin_client.post(
+        "/admin/performance/eodjobstatus/", {"action": "refinalize", "_selected_action": [status.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert EODJobStatus.objects.get(trading_date=day).attempts == 2
