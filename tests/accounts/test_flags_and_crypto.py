@@ -119,3 +119,25 @@ def test_a_ciphertext_from_another_key_is_an_error(settings, fresh_fernet):
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt_text(token)
+
+
+# --- housekeeping -----------------------------------------------------------------------------------------
+
+
+def test_housekeeping_purges_expired_challenges_and_refresh_tokens(api, viewer_user, password):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from accounts.jobs import purge_auth_ceremonies, purge_expired_refresh_tokens
+    from accounts.models import AuthChallenge
+    from accounts.services.passkeys import passkey_registration_begin
+
+    passkey_registration_begin(user=viewer_user)
+    api.post("/api/auth/login", {"username": "viewer", "password": password}, format="json")
+    later = SimpleNamespace(as_of=timezone.now() + timedelta(days=8))
+    assert purge_auth_ceremonies(later).startswith("1 ")
+    assert purge_expired_refresh_tokens(later).startswith("1 ")
+    assert not AuthChallenge.objects.exists() and not OutstandingToken.objects.exists()
