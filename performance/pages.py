@@ -8,22 +8,17 @@ from the analyzer — the one implementation of the metrics — on the rows' dai
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from jutsu.conf.resolver import resolve_value
 from performance.forms import DEFAULT_MODE, DEFAULT_RANGE, PerformanceFilterForm
 from performance.models import DailyPerformance, EntityType
-from performance.selectors import (
-    MAX_COMPARED_STRATEGIES,
-    ComparisonSeries,
-    OverviewItem,
-    daily_performance_comparison,
-    eod_status_recent,
-)
+from performance.selectors import MAX_COMPARED_STRATEGIES, OverviewItem, eod_status_recent
 from strategies import display
 from strategies.engine.analyzer import analyze_performance
 from strategies.models import Strategy
@@ -146,45 +141,86 @@ def _latest_trading_date(strategy_ids: list[str], mode: str) -> date | None:
     ).aggregate(latest=Max("trading_date"))["latest"]
 
 
-def _series_label(series: ComparisonSeries, names: dict[str, str]) -> str:
+@dataclass
+class ChartSeries:
+    """One line of the performance charts: an entity's rows in the range as parallel lists (oldest first)."""
+
+    entity_type: str
+    entity_id: str
+    dates: list[date] = field(default_factory=list)
+    equity: list[Decimal] = field(default_factory=list)
+    drawdown: list[float] = field(default_factory=list)
+    cells: list[int | None] = field(default_factory=list)
+    last_win_rate: float | None = None
+
+
+def _comparison_points(
+    strategy_ids: list[str], baseline_symbols: list[str], mode: str, start: date | None, end: date
+) -> list[ChartSeries]:
+    """Strategies (in the order given) then baselines, with only the columns the charts use (private read).
+
+    Same entities and range as ``selectors.daily_performance_comparison``, but one ``values_list`` query
+    instead of full rows: a decade of two series loads in ~0.05 s instead of ~1 s (``kpi_state``/``positions``
+    JSON and five Decimals per row are never decoded).
+    """
+    series = [ChartSeries(EntityType.STRATEGY, i) for i in strategy_ids]
+    series += [ChartSeries(EntityType.BASELINE, s) for s in baseline_symbols]
+    by_key = {(item.entity_type, item.entity_id): item for item in series}
+    wanted = Q(entity_type=EntityType.STRATEGY, entity_id__in=strategy_ids)
+    if baseline_symbols:
+        wanted |= Q(entity_type=EntityType.BASELINE, entity_id__in=baseline_symbols)
+    rows = DailyPerformance.objects.filter(wanted, mode=mode, trading_date__lte=end)
+    if start is not None:
+        rows = rows.filter(trading_date__gte=start)
+    columns = ("entity_type", "entity_id", "trading_date", "total_equity", "drawdown", "strategy_cell", "win_rate")
+    for entity_type, entity_id, day, equity, drawdown, cell, win_rate in rows.order_by("trading_date").values_list(
+        *columns
+    ):
+        item = by_key[(entity_type, entity_id)]
+        item.dates.append(day)
+        item.equity.append(equity)
+        item.drawdown.append(drawdown)
+        item.cells.append(cell)
+        item.last_win_rate = win_rate
+    return series
+
+
+def _series_label(series: ChartSeries, names: dict[str, str]) -> str:
     if series.entity_type == EntityType.BASELINE:
         return f"{series.entity_id} (buy & hold)"
     return names.get(series.entity_id, series.entity_id)
 
 
-def _range_kpis(rows: list[DailyPerformance], risk_free_rate: float) -> dict[str, Any]:
-    metrics = analyze_performance(
-        [(row.trading_date, row.total_equity) for row in rows], risk_free_rate=risk_free_rate
-    ).as_dict()
+def _range_kpis(series: ChartSeries, risk_free_rate: float) -> dict[str, Any]:
+    metrics = analyze_performance(list(zip(series.dates, series.equity, strict=True)), risk_free_rate=risk_free_rate)
     return {
-        "end_equity": display.fmt_money(rows[-1].total_equity),
-        "total_return": display.fmt_pct(metrics["total_return"], signed=True),
-        "total_return_css": display.sign_class(metrics["total_return"]),
-        "cagr": display.fmt_pct(metrics["cagr"], signed=True),
-        "volatility": display.fmt_pct(metrics["volatility"]),
-        "sharpe": display.fmt_ratio(metrics["sharpe"]),
-        "sortino": display.fmt_ratio(metrics["sortino"]),
-        "max_drawdown": display.fmt_pct(metrics["max_drawdown"]),
-        "calmar": display.fmt_ratio(metrics["calmar"]),
+        "end_equity": display.fmt_money(series.equity[-1]),
+        "total_return": display.fmt_pct(metrics.total_return, signed=True),
+        "total_return_css": display.sign_class(metrics.total_return),
+        "cagr": display.fmt_pct(metrics.cagr, signed=True),
+        "volatility": display.fmt_pct(metrics.volatility),
+        "sharpe": display.fmt_ratio(metrics.sharpe),
+        "sortino": display.fmt_ratio(metrics.sortino),
+        "max_drawdown": display.fmt_pct(metrics.max_drawdown),
+        "calmar": display.fmt_ratio(metrics.calmar),
     }
 
 
-def _chart_series(series: ComparisonSeries, label: str) -> dict[str, Any]:
-    rows = series.rows
-    first = float(rows[0].total_equity) if rows else None
+def _chart_payload(series: ChartSeries, label: str) -> dict[str, Any]:
+    equity = [float(value) for value in series.equity]
     return {
         "label": label,
         "kind": series.entity_type,
-        "dates": [row.trading_date.isoformat() for row in rows],
-        "equity": [float(row.total_equity) for row in rows],
-        "growth": [float(row.total_equity) / first - 1.0 for row in rows] if first else [],
-        "drawdown": [row.drawdown for row in rows],
-        "cell": [row.strategy_cell for row in rows] if series.entity_type == EntityType.STRATEGY else [],
+        "dates": [day.isoformat() for day in series.dates],
+        "equity": equity,
+        "growth": [value / equity[0] - 1.0 for value in equity] if equity else [],
+        "drawdown": series.drawdown,
+        "cell": series.cells if series.entity_type == EntityType.STRATEGY else [],
     }
 
 
 def performance_context(selection: PerformanceSelection, strategies: list[Strategy]) -> dict[str, Any]:
-    """Charts, KPI table and the resolved date range for one selection (4–5 queries whatever the range)."""
+    """Charts, KPI table and the resolved date range for one selection (3 queries whatever the range)."""
     names = {s.strategy_id: s.display_name for s in strategies}
     as_of = _latest_trading_date(selection.strategy_ids, selection.mode) if selection.strategy_ids else None
     context: dict[str, Any] = {
@@ -199,18 +235,20 @@ def performance_context(selection: PerformanceSelection, strategies: list[Strate
     if as_of is None:
         return context
     start, end = range_bounds(selection.range, as_of=as_of, start=selection.start, end=selection.end)
-    comparison = daily_performance_comparison(selection.strategy_ids, selection.mode, start, end)
+    by_id = {s.strategy_id: s for s in strategies}
+    symbols = list(dict.fromkeys(by_id[i].baseline_symbol for i in selection.strategy_ids if by_id[i].baseline_symbol))
+    comparison = _comparison_points(selection.strategy_ids, symbols, selection.mode, start, end)
     risk_free_rate = float(resolve_value("performance.risk_free_rate"))
     kpi_rows, chart_series = [], []
     for series in comparison:
         label = _series_label(series, names)
-        latest = series.rows[-1] if series.rows else None
-        row: dict[str, Any] = {"label": label, "kind": series.entity_type, "rows": len(series.rows)}
-        if series.rows:
-            row.update(_range_kpis(series.rows, risk_free_rate))
-            row["first_date"], row["last_date"] = series.rows[0].trading_date, latest.trading_date
-            row["win_rate"] = display.fmt_pct(latest.win_rate) if series.entity_type == EntityType.STRATEGY else ""
-            chart_series.append(_chart_series(series, label))
+        row: dict[str, Any] = {"label": label, "kind": series.entity_type, "rows": len(series.dates)}
+        if series.dates:
+            row.update(_range_kpis(series, risk_free_rate))
+            row["first_date"], row["last_date"] = series.dates[0], series.dates[-1]
+            is_strategy = series.entity_type == EntityType.STRATEGY
+            row["win_rate"] = display.fmt_pct(series.last_win_rate) if is_strategy else ""
+            chart_series.append(_chart_payload(series, label))
         kpi_rows.append(row)
     context.update(
         start=start,
