@@ -38,6 +38,7 @@ from performance.services.days import position_symbols, strategy_day_values
 from performance.services.eod import baseline_rows, day_bounds
 from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import DayValues, EntityKey, chain_recompute, regime_from, row_build
+from performance.services.rows import daily_rows_insert
 from strategies.engine.kpi import KpiState
 from strategies.models import BacktestRun, BacktestStatus, Strategy
 
@@ -221,18 +222,38 @@ def _first_day(pairs: list[tuple[str, str]]) -> date | None:
     return min(firsts) if firsts else None
 
 
+_SNAPSHOT_FIELDS = [f.attname for f in PerformanceSnapshot._meta.concrete_fields]
+
+
 def _snapshots_by_day(pairs, start: date, end: date) -> dict[tuple[str, str], dict[date, list[PerformanceSnapshot]]]:
-    """Snapshots of the pairs in the range, grouped by (strategy, mode) and New York date. One query."""
+    """The snapshots that matter, grouped by (strategy, mode) and New York date. One query.
+
+    Only the day's last snapshot and its last regime-carrying one can influence the day (see
+    :func:`performance.services.days.strategy_day_values`), so only those become model instances.
+    """
     low, _ = day_bounds(start)
     _, high = day_bounds(end)
     wanted = set(pairs)
+    last: dict[tuple[str, str, date], dict] = {}
+    last_regime: dict[tuple[str, str, date], dict] = {}
+    rows = (
+        PerformanceSnapshot.objects.filter(
+            strategy_id__in={sid for sid, _ in pairs}, timestamp__gte=low, timestamp__lt=high
+        )
+        .order_by("timestamp", "id")
+        .values(*_SNAPSHOT_FIELDS)
+    )
+    for values in rows:
+        if (values["strategy_id"], values["mode"]) not in wanted:
+            continue
+        key = (values["strategy_id"], values["mode"], calendar.market_date(values["timestamp"]))
+        last[key] = values
+        if values["strategy_cell"] is not None:
+            last_regime[key] = values
     out: dict[tuple[str, str], dict[date, list[PerformanceSnapshot]]] = defaultdict(lambda: defaultdict(list))
-    rows = PerformanceSnapshot.objects.filter(
-        strategy_id__in={sid for sid, _ in pairs}, timestamp__gte=low, timestamp__lt=high
-    ).order_by("timestamp", "id")
-    for snap in rows:
-        if (snap.strategy_id, snap.mode) in wanted:
-            out[(snap.strategy_id, snap.mode)][calendar.market_date(snap.timestamp)].append(snap)
+    for key, values in last.items():
+        kept = [values] if last_regime.get(key, values) is values else [last_regime[key], values]
+        out[(key[0], key[1])][key[2]] = [PerformanceSnapshot(**v) for v in kept]
     return out
 
 
@@ -305,7 +326,7 @@ def _replace(
         if not later:
             stale = stale.filter(trading_date__lte=end)
         stale.delete()
-        DailyPerformance.objects.bulk_create([*rows, *later], batch_size=500)
+        daily_rows_insert([*rows, *later])
 
 
 def _baselines_rebuild(
@@ -359,7 +380,7 @@ def _baseline_write(
         DailyPerformance.objects.filter(
             entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode, trading_date__gte=first
         ).delete()
-        DailyPerformance.objects.bulk_create(rows, batch_size=500)
+        daily_rows_insert(rows)
     summary.rows[_name(key)] = len(rows)
 
 

@@ -47,6 +47,7 @@ from performance.selectors import (
 from performance.services.days import baseline_day_values, position_symbols, strategy_day_values
 from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import EntityKey, chain_recompute, row_build
+from performance.services.rows import daily_rows_insert
 from strategies.models import Strategy
 
 logger = logging.getLogger(__name__)
@@ -364,7 +365,7 @@ def _write(plan: DayPlan, status: EODJobStatus) -> None:
             DailyPerformance.objects.filter(only_day, trading_date=plan.day).delete()
         if from_day:
             DailyPerformance.objects.filter(from_day, trading_date__gte=plan.day).delete()
-        DailyPerformance.objects.bulk_create([*plan.rows, *plan.later], batch_size=500)
+        daily_rows_insert([*plan.rows, *plan.later])
     status.status = plan.status
     status.completed_at = timezone.now()
     status.strategies_total = plan.strategies_total
