@@ -249,18 +249,6 @@ def passkey_authenticate(*, challenge_id, credential: dict, request=None, expect
     return user, locked, bool(challenge.state.get("password_verified"))
 
 
-def passkey_rename(*, user, passkey_id: int, name: str) -> Authenticator:
-    authenticator = selectors.passkey_authenticators(user).filter(pk=passkey_id).first()
-    if authenticator is None:
-        raise NotFound(f"passkey {passkey_id} does not exist")
-    name = (name or "").strip()[:NAME_MAX_LENGTH]
-    if not name:
-        raise InvalidParameter("name: required")
-    authenticator.data["name"] = name
-    authenticator.save(update_fields=["data"])
-    return authenticator
-
-
 def passkey_revoke(*, user, passkey_id: int, request=None) -> None:
     """Delete one of ``user``'s passkeys (it can no longer sign in)."""
     with transaction.atomic():
