@@ -25,6 +25,7 @@ from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, EntityType, EODJobStatus, PerformanceSnapshot
 from strategies.engine.analyzer import analyze_performance
 from strategies.models import Strategy
+from strategies.selectors import strategies_list
 from trading.modes import Mode
 
 MAX_COMPARED_STRATEGIES = 3
@@ -98,7 +99,7 @@ def daily_performance_overview(mode: str, *, points: int = SPARKLINE_POINTS) -> 
     (``ROW_NUMBER() OVER (PARTITION BY entity_id ORDER BY trading_date DESC)``); the newest of those is the
     latest row.
     """
-    strategies = list(Strategy.objects.filter(is_active=True).order_by("execution_order", "strategy_id"))
+    strategies = list(strategies_list(active_only=True).order_by("execution_order", "strategy_id"))
     ids = [s.strategy_id for s in strategies]
     by_id: dict[str, list[DailyPerformance]] = defaultdict(list)
     if ids and points > 0:
@@ -146,7 +147,7 @@ def daily_performance_comparison(
         )
     symbols: list[str] = []
     if include_baselines:
-        configured = dict(Strategy.objects.filter(strategy_id__in=ids).values_list("strategy_id", "baseline_symbol"))
+        configured = dict(strategies_list().filter(strategy_id__in=ids).values_list("strategy_id", "baseline_symbol"))
         recorded = dict(
             DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id__in=ids, mode=mode)
             .exclude(baseline_symbol="")
@@ -273,7 +274,7 @@ def snapshots_latest(strategy_id: str, mode: str, *, limit: int = 100) -> QueryS
 
 def strategy_known(strategy_id: str) -> bool:
     """True when ``strategy_id`` is a registered strategy (active or not)."""
-    return Strategy.objects.filter(strategy_id=strategy_id).exists()
+    return strategies_list().filter(strategy_id=strategy_id).exists()
 
 
 # ── V1 (deprecated) read models ───────────────────────────────────────────────────────────────────

@@ -40,7 +40,8 @@ from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import DayValues, EntityKey, chain_recompute, regime_from, row_build
 from performance.services.rows import daily_rows_insert
 from strategies.engine.kpi import KpiState
-from strategies.models import BacktestRun, BacktestStatus, Strategy
+from strategies.models import BacktestStatus, Strategy
+from strategies.selectors import backtest_run_get, strategies_list
 
 logger = logging.getLogger(__name__)
 
@@ -171,13 +172,13 @@ def daily_performance_backfill(
 def _strategies(strategy_ids: Iterable[str] | None) -> dict[str, Strategy]:
     if strategy_ids:
         wanted = list(dict.fromkeys(strategy_ids))
-        found = {s.strategy_id: s for s in Strategy.objects.filter(strategy_id__in=wanted)}
+        found = {s.strategy_id: s for s in strategies_list().filter(strategy_id__in=wanted)}
         unknown = [s for s in wanted if s not in found]
         if unknown:
-            known = ", ".join(Strategy.objects.values_list("strategy_id", flat=True)) or "none (run sync_strategies)"
+            known = ", ".join(strategies_list().values_list("strategy_id", flat=True)) or "none (run sync_strategies)"
             raise InvalidParameter(f"strategy: unknown strategy {', '.join(unknown)} (known: {known})")
         return found
-    return {s.strategy_id: s for s in Strategy.objects.filter(is_active=True)}
+    return {s.strategy_id: s for s in strategies_list(active_only=True)}
 
 
 def _pairs(strategies: dict[str, Strategy], mode: str | None) -> list[tuple[str, str]]:
@@ -399,12 +400,12 @@ def daily_performance_seed_from_backtest(
     """
     progress = progress or _Silent()
     mode_validate(mode)
-    run = BacktestRun.objects.select_related("strategy").filter(pk=run_id).first()
+    run = backtest_run_get(run_id)
     if run is None:
         raise NotFound(f"backtest run {run_id} not found")
     if run.status != BacktestStatus.COMPLETED or not run.equity_curve:
         raise InvalidParameter(f"from-backtest: run {run_id} is {run.status} with {len(run.equity_curve)} equity rows")
-    strategy = run.strategy or Strategy.objects.filter(strategy_id=run.strategy_id_text).first()
+    strategy = run.strategy or strategies_list().filter(strategy_id=run.strategy_id_text).first()
     strategy_id = strategy.strategy_id if strategy else run.strategy_id_text
     if expected_strategy and expected_strategy != strategy_id:
         raise InvalidParameter(f"strategy: backtest run {run_id} is a run of {strategy_id}, not {expected_strategy}")

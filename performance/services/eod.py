@@ -49,6 +49,7 @@ from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import EntityKey, chain_recompute, row_build
 from performance.services.rows import daily_rows_insert
 from strategies.models import Strategy
+from strategies.selectors import strategies_list
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def eod_plan(day: date, *, finalized_at: datetime | None = None) -> DayPlan:
     """Compute every row of ``day`` in memory (a fixed number of queries; nothing is written)."""
     finalized_at = finalized_at or timezone.now()
     plan = DayPlan(day=day)
-    strategies = {s.strategy_id: s for s in Strategy.objects.filter(is_active=True)}
+    strategies = {s.strategy_id: s for s in strategies_list(active_only=True)}
     if not strategies:
         return plan
     start_at, end_at = day_bounds(day)
