@@ -89,7 +89,14 @@ class RangeInput(serializers.Serializer):
         return attrs
 
 
-class EntityRangeInput(RangeInput):
+class PageInput(serializers.Serializer):
+    """Validated only (the paginator reads them): junk is a 400, not a silent default."""
+
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=5000)
+    offset = serializers.IntegerField(required=False, min_value=0)
+
+
+class EntityRangeInput(PageInput, RangeInput):
     strategy_id = serializers.CharField(required=False, max_length=50)
     baseline = serializers.CharField(required=False, max_length=10)
     format = serializers.ChoiceField(choices=["json", "csv"], default="json")
@@ -312,7 +319,7 @@ def _last_days(series, days: int):
     ]
 
 
-class EODStatusInput(serializers.Serializer):
+class EODStatusInput(PageInput):
     days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=30)
 
 

@@ -128,6 +128,8 @@ def test_history_as_csv_has_a_header_and_one_line_per_day(seeded, viewer_api):
         ("strategy_id=alpha&mode=live", "mode"),
         ("mode=paper", "strategy_id"),
         ("strategy_id=alpha&format=xml", "format"),
+        ("strategy_id=alpha&limit=many", "limit"),
+        ("strategy_id=alpha&offset=-1", "offset"),
     ],
 )
 def test_invalid_history_parameters_are_400_naming_the_parameter(seeded, viewer_api, query, parameter):
