@@ -34,8 +34,7 @@ from jutsu.errors import ConflictError, InvalidParameter, NotFound
 from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, EntityType, PerformanceSnapshot
 from performance.selectors import daily_performance_from, daily_performance_previous_rows, mode_validate
-from performance.services.days import position_symbols, strategy_day_values
-from performance.services.eod import baseline_rows, day_bounds
+from performance.services.days import baseline_rows, day_bounds, position_symbols, strategy_day_values
 from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import DayValues, EntityKey, chain_recompute, regime_from, row_build
 from performance.services.rows import daily_rows_insert
@@ -56,7 +55,7 @@ class Progress(Protocol):
     def finish(self) -> None: ...
 
 
-class _Silent:
+class SilentProgress:
     def start(self, total: int, label: str = "") -> None:
         pass
 
@@ -88,7 +87,7 @@ class BackfillSummary:
         return f"{span}: {parts}; {self.later_recomputed} later rows recomputed{errors}"
 
 
-def _name(key: EntityKey) -> str:
+def entity_label(key: EntityKey) -> str:
     return f"{key.entity_type}:{key.entity_id}/{key.mode}"
 
 
@@ -109,7 +108,7 @@ def daily_performance_backfill(
     ``mode`` defaults to every mode with snapshots or rows; ``start`` to the first snapshot or row; ``end`` to
     the last trading day whose session has closed. Days are NYSE trading days.
     """
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     now = now or timezone.now()
     strategies = _strategies(strategy_ids)
     if mode:
@@ -157,8 +156,8 @@ def daily_performance_backfill(
             summary,
             progress,
         )
-        _replace(key, start, end, rows, later)
-        summary.rows[_name(key)] = len(rows)
+        entity_rows_replace(key, start, end, rows, later)
+        summary.rows[entity_label(key)] = len(rows)
         summary.later_recomputed += len(later)
         new_rows[pair_mode][sid] = rows
         progress.advance(1, sid)
@@ -304,7 +303,7 @@ def _strategy_range(
                 rows.append(row)
                 prev = row
         except Exception as exc:  # one bad day is reported; like the EOD job, the chain skips it
-            summary.errors.append(f"{_name(key)} {day}: {type(exc).__name__}: {exc}")
+            summary.errors.append(f"{entity_label(key)} {day}: {type(exc).__name__}: {exc}")
         progress.advance(1)
     end = days[-1] if days else None
     later = [r for r in existing if end is not None and r.trading_date > end]
@@ -316,7 +315,7 @@ def _strategy_range(
     return rows, chain_recompute(later, old_previous, KpiState.from_dict(state) if state else None)
 
 
-def _replace(
+def entity_rows_replace(
     key: EntityKey, start: date, end: date, rows: list[DailyPerformance], later: list[DailyPerformance]
 ) -> None:
     """Replace the entity's rows in ``[start, end]`` and rewrite its later rows (recomputed), atomically."""
@@ -351,7 +350,7 @@ def _baselines_rebuild(
         first = days[0]
         starters = [strategies[s] for s in sids if first in days_by_sid[s]]
         starters.sort(key=lambda s: (s.execution_order, s.strategy_id))
-        _baseline_write(
+        baseline_rebuild(
             EntityKey(EntityType.BASELINE, symbol, mode),
             days,
             capital=starters[0].initial_capital,
@@ -360,7 +359,7 @@ def _baselines_rebuild(
         )
 
 
-def _baseline_write(
+def baseline_rebuild(
     key: EntityKey, days: list[date], *, capital: Decimal, finalized_at: datetime, summary: BackfillSummary
 ) -> None:
     first = days[0]
@@ -376,13 +375,13 @@ def _baseline_write(
     )
     wanted = len(set(days) | {r.trading_date for r in existing})
     if len(rows) < wanted:
-        summary.errors.append(f"{_name(key)}: {wanted - len(rows)} day(s) without a close for {key.entity_id}")
+        summary.errors.append(f"{entity_label(key)}: {wanted - len(rows)} day(s) without a close for {key.entity_id}")
     with transaction.atomic():
         DailyPerformance.objects.filter(
             entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode, trading_date__gte=first
         ).delete()
         daily_rows_insert(rows)
-    summary.rows[_name(key)] = len(rows)
+    summary.rows[entity_label(key)] = len(rows)
 
 
 # ── seeding from a backtest run ────────────────────────────────────────────────────────────────────
@@ -398,7 +397,7 @@ def daily_performance_seed_from_backtest(
     first date in this mode — the run would not be the start of its history. ``expected_strategy``, when given,
     must be the run's strategy.
     """
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     mode_validate(mode)
     run = backtest_run_get(run_id)
     if run is None:
@@ -463,11 +462,11 @@ def daily_performance_seed_from_backtest(
     later_rows = [r for r in existing if r.trading_date > last]
     old_previous = next((r for r in reversed(existing) if r.trading_date <= last), None)
     later = chain_recompute(later_rows, old_previous, state) if later_rows else []
-    _replace(key, first, last, rows, later)
+    entity_rows_replace(key, first, last, rows, later)
     summary = BackfillSummary(start=first, end=last, later_recomputed=len(later))
-    summary.rows[_name(key)] = len(rows)
+    summary.rows[entity_label(key)] = len(rows)
     if baseline_symbol:
-        _baseline_write(
+        baseline_rebuild(
             EntityKey(EntityType.BASELINE, baseline_symbol, mode),
             dates,
             capital=run.initial_capital,

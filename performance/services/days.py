@@ -24,13 +24,15 @@ row's ``positions`` and carried from row to row, so a rebuild and a day-by-day r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from jutsu.conf.resolver import resolve_value
+from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, PerformanceSnapshot
 from performance.services.inputs import Closes, close_on
-from performance.services.kpis import DayValues, money, regime_from, row_equity, trades_of_day
+from performance.services.kpis import DayValues, EntityKey, money, regime_from, row_build, row_equity, trades_of_day
 
 
 def _decimal(value: Any) -> Decimal:
@@ -120,3 +122,56 @@ def position_symbols(*sources: Any) -> set[str]:
 
 def _json_number(value: Decimal) -> int | str:
     return int(value) if value == value.to_integral_value() else str(value)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` of a New York calendar date as aware datetimes (snapshots of that trading day)."""
+    start = datetime.combine(day, time(0), tzinfo=calendar.NEW_YORK)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=calendar.NEW_YORK)
+    return start, end
+
+
+def baseline_rows(
+    key: EntityKey,
+    days: list[date],
+    previous: DailyPerformance | None,
+    existing: list[DailyPerformance],
+    closes,
+    *,
+    capital: Decimal,
+    finalized_at: datetime,
+    skip_missing: bool = False,
+) -> list[DailyPerformance]:
+    """The baseline's rows for ``days`` plus every existing row after the first of them, rebuilt in order.
+
+    The baseline is re-marked from closes (not only its KPIs) so a change of its first day re-anchors every
+    later row. ``previous`` (the row before ``days[0]``) anchors the quantity; without it ``capital`` buys
+    at the first day's close. With ``skip_missing`` a day without a close is left out (backfill); otherwise it
+    raises ``DataMissing``. Unsaved rows, ascending.
+    """
+    first = min(days)
+    all_days = sorted(set(days) | {r.trading_date for r in existing if r.trading_date >= first})
+    state = previous.kpi_state if previous else None
+    prev = previous
+    rows = []
+    rate = resolve_value("performance.risk_free_rate")
+    for when in all_days:
+        try:
+            values = baseline_day_values(key.entity_id, when, prev, closes, capital)
+        except Exception:
+            if skip_missing:
+                continue
+            raise
+        row, state = row_build(
+            key,
+            when,
+            values,
+            state,
+            risk_free_rate=rate,
+            baseline_symbol=key.entity_id,
+            initial_capital=prev.initial_capital if prev else capital,
+            finalized_at=finalized_at,
+        )
+        rows.append(row)
+        prev = row
+    return rows

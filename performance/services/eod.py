@@ -26,8 +26,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -44,7 +43,7 @@ from performance.selectors import (
     eod_statuses_between,
     snapshots_between,
 )
-from performance.services.days import baseline_day_values, position_symbols, strategy_day_values
+from performance.services.days import baseline_rows, day_bounds, position_symbols, strategy_day_values
 from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import EntityKey, chain_recompute, row_build
 from performance.services.rows import daily_rows_insert
@@ -103,13 +102,6 @@ class EodRunSummary:
     @property
     def statuses(self) -> list[EODJobStatus]:
         return [*self.recovered, *([self.today_status] if self.today_status else [])]
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """``[start, end)`` of a New York calendar date as aware datetimes (snapshots of that trading day)."""
-    start = datetime.combine(day, time(0), tzinfo=calendar.NEW_YORK)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=calendar.NEW_YORK)
-    return start, end
 
 
 # ── claiming a date ────────────────────────────────────────────────────────────────────────────────
@@ -301,52 +293,6 @@ def _strategy_rows(key, strategy, day, snapshots, previous, existing, closes, tr
     later = [r for r in current if r.trading_date > day]
     recomputed = chain_recompute(later, old_today or prev, state) if later else []
     return row, recomputed
-
-
-def baseline_rows(
-    key: EntityKey,
-    days: list[date],
-    previous: DailyPerformance | None,
-    existing: list[DailyPerformance],
-    closes,
-    *,
-    capital: Decimal,
-    finalized_at: datetime,
-    skip_missing: bool = False,
-) -> list[DailyPerformance]:
-    """The baseline's rows for ``days`` plus every existing row after the first of them, rebuilt in order.
-
-    The baseline is re-marked from closes (not only its KPIs) so a change of its first day re-anchors every
-    later row. ``previous`` (the row before ``days[0]``) anchors the quantity; without it ``capital`` buys
-    at the first day's close. With ``skip_missing`` a day without a close is left out (backfill); otherwise it
-    raises ``DataMissing``. Unsaved rows, ascending.
-    """
-    first = min(days)
-    all_days = sorted(set(days) | {r.trading_date for r in existing if r.trading_date >= first})
-    state = previous.kpi_state if previous else None
-    prev = previous
-    rows = []
-    rate = resolve_value("performance.risk_free_rate")
-    for when in all_days:
-        try:
-            values = baseline_day_values(key.entity_id, when, prev, closes, capital)
-        except Exception:
-            if skip_missing:
-                continue
-            raise
-        row, state = row_build(
-            key,
-            when,
-            values,
-            state,
-            risk_free_rate=rate,
-            baseline_symbol=key.entity_id,
-            initial_capital=prev.initial_capital if prev else capital,
-            finalized_at=finalized_at,
-        )
-        rows.append(row)
-        prev = row
-    return rows
 
 
 def _write(plan: DayPlan, status: EODJobStatus) -> None:
