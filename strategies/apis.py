@@ -75,13 +75,13 @@ class BacktestListItem(serializers.Serializer):
     created_at = serializers.DateTimeField()
     error = serializers.CharField()
 
-    def get_total_return(self, run):
+    def get_total_return(self, run) -> float | None:
         return run.metrics.get("total_return")
 
-    def get_sharpe(self, run):
+    def get_sharpe(self, run) -> float | None:
         return run.metrics.get("sharpe")
 
-    def get_max_drawdown(self, run):
+    def get_max_drawdown(self, run) -> float | None:
         return run.metrics.get("max_drawdown")
 
 
