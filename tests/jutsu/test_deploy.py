@@ -34,7 +34,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         JUTSU_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    output = result.stdout + result.stderr
+    assert "WARNINGS:" not in output and "ERRORS:" not in output, output
 
 
 @pytest.mark.slow
