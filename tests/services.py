@@ -53,8 +53,11 @@ def celery_process(*args: str, log: Path) -> Iterator[subprocess.Popen]:
     """Run ``celery -A jutsu <args>`` for the duration of the block."""
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "jutsu", *args], cwd=ROOT, env=subprocess_env(),
-            stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "celery", "-A", "jutsu", *args],
+            cwd=ROOT,
+            env=subprocess_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             yield process
