@@ -16,6 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import Invitation, User
 from accounts.services.invitations import invitation_revoke
 from accounts.services.users import user_delete, user_unlock, user_update
+from jutsu.admin_base import ReadOnlyAdmin
 from jutsu.errors import JutsuError
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
@@ -163,7 +164,7 @@ for model in (OutstandingToken, BlacklistedToken):
 
 
 @admin.register(OutstandingToken)
-class OutstandingTokenAdmin(admin.ModelAdmin):
+class OutstandingTokenAdmin(ReadOnlyAdmin):
     """Issued refresh tokens (without the token text, which would let an admin act as the user)."""
 
     list_display = ("jti", "user", "created_at", "expires_at", "blacklisted")
@@ -174,12 +175,3 @@ class OutstandingTokenAdmin(admin.ModelAdmin):
     @admin.display(boolean=True)
     def blacklisted(self, obj):
         return hasattr(obj, "blacklistedtoken")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from jutsu.admin_base import ReadOnlyAdmin
 from jutsu.conf.parameters import PARAMETERS
 from jutsu.errors import JutsuError
 from jutsu.models import ConfigOverride, JobLock, JobRun, SecurityEvent, ServiceHeartbeat
@@ -19,19 +20,6 @@ from jutsu.services.config_overrides import (
     config_override_deactivate,
     config_override_set,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable and filterable; nobody can add, change or delete rows."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ConfigOverrideForm(forms.ModelForm):

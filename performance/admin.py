@@ -8,20 +8,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from jutsu.admin_base import ReadOnlyAdmin
 from jutsu.errors import JutsuError
 from performance.models import DailyPerformance, EODJobStatus, PerformanceSnapshot
 from performance.services.eod import eod_finalize_date
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PerformanceSnapshot)

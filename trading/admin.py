@@ -8,20 +8,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from jutsu.admin_base import ReadOnlyAdmin
 from trading.marketdata.corrections import market_data_set_validity
 from trading.models import DataAuditLog, DataMetadata, MarketData
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # ── Market data ────────────────────────────────────────────────────────────────────────────────────
 
