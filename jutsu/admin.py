@@ -23,7 +23,10 @@ from jutsu.services.config_overrides import (
 
 
 class ConfigOverrideForm(forms.ModelForm):
-    parameter = forms.ChoiceField(choices=[])
+    parameter = forms.CharField(
+        max_length=100,
+        help_text="A runtime parameter (e.g. trading.execution_time) or strategy.<parameter> with a strategy id.",
+    )
 
     class Meta:
         model = ConfigOverride
@@ -31,7 +34,8 @@ class ConfigOverrideForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["parameter"].choices = [(n, n) for n, p in sorted(PARAMETERS.items()) if p.overridable]
+        names = ", ".join(n for n, p in sorted(PARAMETERS.items()) if p.overridable)
+        self.fields["parameter"].help_text += f" Runtime parameters: {names}."
 
     def clean(self):
         data = super().clean()

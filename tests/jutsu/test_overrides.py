@@ -183,3 +183,38 @@ def test_a_batch_with_one_bad_item_writes_nothing(yaml_dir, admin_api):
     assert response.status_code == 400
     assert "trading.slippage" in response.json()["detail"]
     assert ConfigOverride.objects.count() == 0
+
+
+def test_admin_creates_an_override_through_the_audited_service(yaml_dir, admin_client):
+    response = admin_client.post(
+        "/admin/jutsu/configoverride/add/",
+        {
+            "parameter": "trading.slippage",
+            "strategy_id": "",
+            "value": "0.002",
+            "reason": "wide spreads",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    override = ConfigOverride.objects.get(parameter="trading.slippage")
+    assert override.created_by.username == "admin"
+    assert SecurityEvent.objects.filter(event_type="CONFIG_OVERRIDE_CHANGED").count() == 1
+
+
+def test_admin_form_shows_why_an_override_is_refused(yaml_dir, admin_client):
+    response = admin_client.post(
+        "/admin/jutsu/configoverride/add/",
+        {
+            "parameter": "trading.slippage",
+            "strategy_id": "",
+            "value": "lots",
+            "reason": "x",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "not a valid float" in response.content.decode()
+    assert ConfigOverride.objects.count() == 0
