@@ -170,3 +170,28 @@ def latest_bar_date(symbol: str, *, timeframe: str = DAILY) -> date | None:
     if stamp is None:
         return None
     return stamp.date() if timeframe == DAILY else stamp.astimezone(NEW_YORK).date()
+
+
+def market_data_freshness(*, symbol: str = "QQQ", now: datetime | None = None) -> dict:
+    """How far the stored daily bars of ``symbol`` lag behind the last completed NYSE session.
+
+    Stale means more than ``data.max_staleness_days`` calendar days behind. Informational: the
+    readiness report shows it, but stale data does not make the platform "not ready".
+    """
+    from django.utils import timezone
+
+    from jutsu.conf.resolver import resolve_value
+    from trading.marketdata.sync import last_completed_session
+
+    expected = last_completed_session(now or timezone.now())
+    last = latest_bar_date(symbol)
+    if last is None:
+        return {"ok": False, "symbol": symbol, "last_bar": None, "expected": expected.isoformat(), "lag_days": None}
+    lag = (expected - last).days
+    return {
+        "ok": lag <= resolve_value("data.max_staleness_days"),
+        "symbol": symbol,
+        "last_bar": last.isoformat(),
+        "expected": expected.isoformat(),
+        "lag_days": lag,
+    }
