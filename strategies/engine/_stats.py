@@ -206,11 +206,12 @@ def cagr(first_equity: float, last_equity: float, calendar_days: int) -> float |
         return None
 
 
-def calmar(cagr_value: float | None, max_drawdown: float | None) -> float | None:
-    """Calmar ratio ``CAGR / |max drawdown|``; ``None`` when there is no drawdown or no CAGR."""
-    if cagr_value is None or max_drawdown is None or max_drawdown >= 0.0:
+def drawdown_ratio(value: float | None, max_drawdown: float | None) -> float | None:
+    """``value / |max drawdown|``: the Calmar ratio for ``value = CAGR``, the recovery factor for the total
+    return; ``None`` when there is no drawdown or no value."""
+    if value is None or max_drawdown is None or max_drawdown >= 0.0:
         return None
-    return cagr_value / abs(max_drawdown)
+    return value / abs(max_drawdown)
 
 
 def json_value(value: Any) -> Any:

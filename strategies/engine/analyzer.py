@@ -141,8 +141,12 @@ class PerformanceMetrics:
 def equity_returns(equity_curve: Any) -> pd.Series:
     """Daily returns ``E_t / E_{t−1} − 1`` of a curve, indexed by the later date (``n − 1`` values for ``n`` rows)."""
     dates, equity = _stats.parse_curve(equity_curve, what="equity_curve")
-    returns = equity[1:] / equity[:-1] - 1.0
-    return pd.Series(returns, index=pd.DatetimeIndex(dates[1:]), dtype=float, name="return")
+    return pd.Series(_returns(equity), index=pd.DatetimeIndex(dates[1:]), dtype=float, name="return")
+
+
+def _returns(equity: np.ndarray) -> np.ndarray:
+    """``E_t / E_{t−1} − 1`` over consecutive rows (empty for fewer than two rows)."""
+    return equity[1:] / equity[:-1] - 1.0
 
 
 def analyze_performance(
@@ -175,14 +179,14 @@ def analyze_performance(
     """
     rf_daily = _stats.daily_rate(risk_free_rate, periods_per_year)
     dates, equity = _stats.parse_curve(equity_curve, what="equity_curve")
-    returns = equity[1:] / equity[:-1] - 1.0 if len(equity) else np.empty(0)
+    returns = _returns(equity)
 
     baseline_returns = None
     if baseline_curve is not None:
         base_dates, base_equity = _stats.parse_curve(baseline_curve, what="baseline_curve")
         if base_dates != dates:
             raise ValueError("baseline_curve: it must have exactly the equity curve's dates (align it first)")
-        baseline_returns = base_equity[1:] / base_equity[:-1] - 1.0 if len(base_equity) else np.empty(0)
+        baseline_returns = _returns(base_equity)
 
     values: dict[str, Any] = {
         "start_date": dates[0] if dates else None,
@@ -198,8 +202,8 @@ def analyze_performance(
     values["cagr"] = _stats.cagr(float(equity[0]), float(equity[-1]), values["calendar_days"]) if dates else None
     values.update(_return_stats(returns, rf_daily, periods_per_year))
     values.update(_drawdown_stats(dates, equity))
-    values["calmar"] = _stats.calmar(values["cagr"], values["max_drawdown"])
-    values["recovery_factor"] = _ratio_to_drawdown(values["total_return"], values["max_drawdown"])
+    values["calmar"] = _stats.drawdown_ratio(values["cagr"], values["max_drawdown"])
+    values["recovery_factor"] = _stats.drawdown_ratio(values["total_return"], values["max_drawdown"])
     values.update(_baseline_stats(returns, baseline_returns, rf_daily, periods_per_year))
     values["exposure"] = _exposure(returns, dates, positions_value)
     values.update(_trade_stats(trades or ()))
@@ -280,13 +284,6 @@ def _drawdown_stats(dates: list[date], equity: np.ndarray) -> dict[str, Any]:
     out["average_drawdown"] = math.fsum(depths) / len(depths)
     out["longest_drawdown_days"] = max(durations)
     return out
-
-
-def _ratio_to_drawdown(value: float | None, max_drawdown: float | None) -> float | None:
-    """``value / |max_drawdown|``; ``None`` when there is no drawdown."""
-    if value is None or max_drawdown is None or max_drawdown >= 0.0:
-        return None
-    return value / abs(max_drawdown)
 
 
 def _baseline_stats(

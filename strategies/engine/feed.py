@@ -146,12 +146,6 @@ class Bar:
         self.first_tradable = False
         self._weights_fn: Callable[[], dict[str, float]] = dict
 
-    def _move(self, i: int, tradable: bool, first_tradable: bool) -> None:
-        self.i = i
-        self.date = self._feed.dates[i]
-        self.tradable = tradable
-        self.first_tradable = first_tradable
-
     # ---------------------------------------------------------------- availability
     def has_data(self, symbol: str) -> bool:
         """True when ``symbol`` has at least one bar up to today."""

@@ -247,7 +247,7 @@ def _kpis(
         volatility=_stats.volatility(std, ppy),
         sharpe=_stats.sharpe(mean_excess, std, ppy),
         sortino=_stats.sortino(mean_excess, downside_dev, ppy),
-        calmar=_stats.calmar(cagr, state.max_drawdown),
+        calmar=_stats.drawdown_ratio(cagr, state.max_drawdown),
         cagr=cagr,
         days_since_previous=days_since,
         is_first_day=is_first_day,
