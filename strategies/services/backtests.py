@@ -20,7 +20,7 @@ from django.utils import timezone
 from jutsu.conf.resolver import resolve_value
 from jutsu.errors import DataMissing, InvalidParameter, JutsuError
 from strategies.engine.analyzer import analyze_performance
-from strategies.engine.backtest import BacktestConfig, BacktestConfigError, run_backtest
+from strategies.engine.backtest import FILL_MODES, BacktestConfig, BacktestConfigError, run_backtest
 from strategies.engine.errors import DataError, InvalidOrderError, StrategyParameterError
 from strategies.engine.results import BacktestResult
 from strategies.engine.strategy import Strategy as EngineStrategy
@@ -31,7 +31,6 @@ from trading.selectors import market_data_frames
 
 logger = logging.getLogger(__name__)
 
-FILL_MODES = ("close", "next_open")
 # Extra bars loaded before the warm-up so indicators that look further back than the declared
 # warm-up (e.g. the Kalman oscillator's normalisation buffer) start from the same history.
 WARMUP_MARGIN = 20
@@ -111,20 +110,11 @@ def _load_bars(strategy: EngineStrategy, config: BacktestConfig) -> dict:
 
 
 def _metrics(result: BacktestResult) -> dict[str, Any]:
-    regime_by_date = {row["date"]: row.get("cell") for row in result.regime}
-    dates = [row["date"] for row in result.equity_curve]
-    metrics = analyze_performance(
-        result.equity_series(),
-        baseline_curve=result.baseline_series() if result.baseline_curve else None,
-        trades=result.trades,
-        regime_cells=[regime_by_date.get(d) for d in dates] if regime_by_date else None,
-        positions_value=[float(row["positions_value"]) for row in result.equity_curve],
-        risk_free_rate=resolve_value("performance.risk_free_rate"),
-    )
-    return metrics.as_dict()
+    risk_free_rate = resolve_value("performance.risk_free_rate")
+    return analyze_performance(**result.analyzer_inputs(), risk_free_rate=risk_free_rate).as_dict()
 
 
-def _perform(row, strategy: EngineStrategy, config: BacktestConfig) -> tuple[BacktestResult, dict[str, Any], float]:
+def _perform(strategy: EngineStrategy, config: BacktestConfig) -> tuple[BacktestResult, dict[str, Any], float]:
     started = time.perf_counter()
     data = _load_bars(strategy, config)
     try:
@@ -170,20 +160,24 @@ def _log(run: BacktestRun) -> None:
     )
 
 
+def _run_fields(row, request: BacktestRequest, config: BacktestConfig, user) -> dict[str, Any]:
+    """What a run records about its request, whether it runs now or on a worker."""
+    return {
+        "strategy": row,
+        "strategy_id_text": row.strategy_id,
+        "strategy_class": row.strategy_class,
+        "start_date": request.start,
+        "end_date": request.end,
+        "initial_capital": config.initial_capital,
+        "started_by": user if getattr(user, "is_authenticated", False) else None,
+    }
+
+
 def backtest_run_execute(request: BacktestRequest, *, user=None) -> BacktestRun:
     """Run now and store the completed run; an invalid request or missing data stores nothing."""
     row, strategy, config = backtest_check(request)
-    result, metrics, duration = _perform(row, strategy, config)
-    run = BacktestRun.objects.create(
-        strategy=row,
-        strategy_id_text=row.strategy_id,
-        strategy_class=row.strategy_class,
-        start_date=request.start,
-        end_date=request.end,
-        initial_capital=config.initial_capital,
-        started_by=user if getattr(user, "is_authenticated", False) else None,
-        **_results(result, metrics, duration),
-    )
+    result, metrics, duration = _perform(strategy, config)
+    run = BacktestRun.objects.create(**_run_fields(row, request, config, user), **_results(result, metrics, duration))
     _log(run)
     return run
 
@@ -195,53 +189,38 @@ def backtest_run_start(request: BacktestRequest, *, user=None) -> BacktestRun:
     row, strategy, config = backtest_check(request)
     with transaction.atomic():
         run = BacktestRun.objects.create(
-            strategy=row,
-            strategy_id_text=row.strategy_id,
-            strategy_class=row.strategy_class,
+            **_run_fields(row, request, config, user),
             status=BacktestStatus.PENDING,
             params=strategy.params,
             config={**config.as_dict(), "request": _request_dict(request)},
-            start_date=request.start,
-            end_date=request.end,
-            initial_capital=config.initial_capital,
-            started_by=user if getattr(user, "is_authenticated", False) else None,
         )
         transaction.on_commit(lambda: backtest_run_task.apply_async(args=[run.pk], queue="research"))
     return run
 
 
+_MONEY_FIELDS = ("initial_capital", "commission_per_share", "commission_per_trade", "slippage")
+
+
 def _request_dict(request: BacktestRequest) -> dict[str, Any]:
+    money = {name: getattr(request, name) for name in _MONEY_FIELDS}
     return {
         "strategy_id": request.strategy_id,
         "start": request.start.isoformat(),
         "end": request.end.isoformat(),
         "param_overrides": {k: str(v) for k, v in request.param_overrides.items()},
-        "initial_capital": str(request.initial_capital) if request.initial_capital is not None else None,
-        "commission_per_share": (
-            str(request.commission_per_share) if request.commission_per_share is not None else None
-        ),
-        "commission_per_trade": (
-            str(request.commission_per_trade) if request.commission_per_trade is not None else None
-        ),
-        "slippage": str(request.slippage) if request.slippage is not None else None,
+        **{name: None if value is None else str(value) for name, value in money.items()},
         "fill": request.fill,
     }
 
 
 def _request_from_dict(data: dict[str, Any]) -> BacktestRequest:
-    def money(key: str) -> Decimal | None:
-        return Decimal(data[key]) if data.get(key) is not None else None
-
     return BacktestRequest(
         strategy_id=data["strategy_id"],
         start=date.fromisoformat(data["start"]),
         end=date.fromisoformat(data["end"]),
         param_overrides=dict(data.get("param_overrides") or {}),
-        initial_capital=money("initial_capital"),
-        commission_per_share=money("commission_per_share"),
-        commission_per_trade=money("commission_per_trade"),
-        slippage=money("slippage"),
         fill=data.get("fill", "close"),
+        **{name: None if data.get(name) is None else Decimal(data[name]) for name in _MONEY_FIELDS},
     )
 
 
@@ -253,27 +232,21 @@ def backtest_run_perform(*, run_id: int) -> BacktestRun:
         logger.info("backtest #%s is %s; not running it again", run_id, run.status)
         return run
     try:
-        request = _request_from_dict(run.config["request"])
-        row, strategy, config = backtest_check(request)
-        result, metrics, duration = _perform(row, strategy, config)
+        _row, strategy, config = backtest_check(_request_from_dict(run.config["request"]))
+        result, metrics, duration = _perform(strategy, config)
     except JutsuError as exc:
-        BacktestRun.objects.filter(pk=run_id).update(
-            status=BacktestStatus.FAILED, error=str(exc), finished_at=timezone.now()
-        )
-        run.refresh_from_db()
-        return run
+        values = {"status": BacktestStatus.FAILED, "error": str(exc), "finished_at": timezone.now()}
     except Exception:
         logger.exception("backtest #%s failed", run_id)
-        BacktestRun.objects.filter(pk=run_id).update(
-            status=BacktestStatus.FAILED, error="internal error (see the server log)", finished_at=timezone.now()
-        )
-        run.refresh_from_db()
-        return run
-    values = _results(result, metrics, duration)
-    values["config"] = {**values["config"], "request": run.config["request"]}
+        error = "internal error (see the server log)"
+        values = {"status": BacktestStatus.FAILED, "error": error, "finished_at": timezone.now()}
+    else:
+        values = _results(result, metrics, duration)
+        values["config"] = {**values["config"], "request": run.config["request"]}
     BacktestRun.objects.filter(pk=run_id).update(**values)
     run.refresh_from_db()
-    _log(run)
+    if run.status == BacktestStatus.COMPLETED:
+        _log(run)
     return run
 
 
@@ -290,15 +263,16 @@ def backtest_export(run: BacktestRun) -> dict[str, Any]:
         "params": run.params,
         "config": run.config,
         "metrics": run.metrics,
-        "equity_curve": [
-            {k: r.get(k) for k in ("date", "equity", "cash", "positions_value")} for r in run.equity_curve
-        ],
-        "baseline_curve": [
-            {k: r.get(k) for k in ("date", "equity", "cash", "positions_value")} for r in run.baseline_curve
-        ],
-        "regime": [{k: v for k, v in r.items() if k not in ("target_weights",)} for r in run.regime],
+        "equity_curve": _curve_export(run.equity_curve),
+        "baseline_curve": _curve_export(run.baseline_curve),
+        "regime": [{k: v for k, v in r.items() if k != "target_weights"} for r in run.regime],
         "fills": run.fills,
         "trades": run.trades,
         "warnings": run.warnings,
         "duration_seconds": run.duration_seconds,
     }
+
+
+def _curve_export(curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Curve rows without the per-symbol positions (date, equity, cash, positions value)."""
+    return [{k: r.get(k) for k in ("date", "equity", "cash", "positions_value")} for r in curve]
