@@ -1,32 +1,17 @@
-"""Reads and chart data for the backtest pages (``/backtests/``, ``/backtests/<id>/``).
+"""Chart data and table rows for the backtest pages (``/backtests/``, ``/backtests/<id>/``).
 
-Reads are selectors in all but name (kept here until ``strategies/selectors.py`` offers them); the shaping
-functions turn one stored run into plain lists for the template and the charts' ``json_script`` payload.
+The pages read through ``strategies.selectors``; these functions turn one stored run into plain lists for
+the template and the charts' ``json_script`` payload.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
-
 from strategies import display
 from strategies.models import BacktestRun
 
-# The heavy per-day JSON columns: the list page never loads them.
-_CURVE_FIELDS = ("equity_curve", "baseline_curve", "fills", "trades", "regime", "params", "config")
 TRADES_SHOWN = 500
-
-
-def backtest_runs_for_list() -> QuerySet[BacktestRun]:
-    """Runs newest first, with their strategy, without the per-day curves (one query per page)."""
-    return BacktestRun.objects.select_related("strategy").defer(*_CURVE_FIELDS).order_by("-created_at", "-id")
-
-
-def backtest_run_for_detail(*, run_id: int) -> BacktestRun:
-    """One run with everything it produced (404 when it does not exist)."""
-    return get_object_or_404(BacktestRun.objects.select_related("strategy", "started_by"), pk=run_id)
 
 
 def _drawdown(values: list[float | None]) -> list[float | None]:

@@ -1,4 +1,4 @@
-"""Reads of strategies and backtest runs."""
+"""Reads of strategies and backtest runs (the API, the pages and other apps read through here)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,8 @@ from django.db.models import QuerySet
 
 from strategies.models import BacktestRun, Strategy
 
-LIST_FIELDS = (
-    "id",
-    "strategy_id_text",
-    "strategy_class",
-    "status",
-    "start_date",
-    "end_date",
-    "initial_capital",
-    "final_equity",
-    "metrics",
-    "duration_seconds",
-    "created_at",
-    "finished_at",
-    "error",
-    "started_by__username",
-)
+# The heavy per-day JSON columns of a run: lists never load them.
+SERIES_FIELDS = ("equity_curve", "baseline_curve", "fills", "trades", "regime", "warnings", "params", "config")
 
 
 def strategies_list(*, active_only: bool = False) -> QuerySet[Strategy]:
@@ -31,10 +17,8 @@ def strategies_list(*, active_only: bool = False) -> QuerySet[Strategy]:
 
 
 def backtest_runs_list(*, strategy_id: str | None = None, status: str | None = None) -> QuerySet[BacktestRun]:
-    """Runs newest first, without the heavy series (equity, fills, trades, regime)."""
-    runs = BacktestRun.objects.select_related("started_by").only(
-        *[f for f in LIST_FIELDS if "__" not in f], "started_by__username"
-    )
+    """Runs newest first with their strategy and starter, without the heavy series (one query)."""
+    runs = BacktestRun.objects.select_related("strategy", "started_by").defer(*SERIES_FIELDS)
     if strategy_id:
         runs = runs.filter(strategy_id_text=strategy_id)
     if status:
@@ -43,4 +27,5 @@ def backtest_runs_list(*, strategy_id: str | None = None, status: str | None = N
 
 
 def backtest_run_get(run_id: int) -> BacktestRun | None:
-    return BacktestRun.objects.select_related("started_by").filter(pk=run_id).first()
+    """One run with everything it produced, or ``None``."""
+    return BacktestRun.objects.select_related("strategy", "started_by").filter(pk=run_id).first()
