@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from jutsu.errors import InvalidParameter, NotFound
 from strategies.engine.strategy import get_strategy_class
 from strategies.models import BacktestStatus, Strategy
-from strategies.selectors import backtest_run_get, backtest_runs_list, strategies_list
+from strategies.selectors import backtest_run_get, backtest_runs_list, strategies_list, strategy_get
 from strategies.services.backtests import BacktestRequest, backtest_export, backtest_run_start
-from strategies.services.registry import strategy_effective_params, strategy_get
+from strategies.services.registry import strategy_effective_params
 
 
 class StrategyOutput(serializers.ModelSerializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from jutsu.errors import NotFound
 from strategies.models import BacktestRun, Strategy
 
 # The heavy per-day JSON columns of a run: lists never load them.
@@ -14,6 +15,15 @@ def strategies_list(*, active_only: bool = False) -> QuerySet[Strategy]:
     """Strategies in execution order."""
     rows = Strategy.objects.all()
     return rows.filter(is_active=True) if active_only else rows
+
+
+def strategy_get(strategy_id: str) -> Strategy:
+    """The strategy row, or NotFound listing the known ids."""
+    row = Strategy.objects.filter(strategy_id=strategy_id).first()
+    if row is None:
+        known = ", ".join(Strategy.objects.values_list("strategy_id", flat=True)) or "none — run sync_strategies"
+        raise NotFound(f"unknown strategy {strategy_id!r} (known: {known})")
+    return row
 
 
 def backtest_runs_list(*, strategy_id: str | None = None, status: str | None = None) -> QuerySet[BacktestRun]:

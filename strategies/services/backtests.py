@@ -26,7 +26,8 @@ from strategies.engine.results import BacktestResult
 from strategies.engine.strategy import Strategy as EngineStrategy
 from strategies.engine.strategy import get_strategy_class
 from strategies.models import BacktestRun, BacktestStatus
-from strategies.services.registry import strategy_effective_params, strategy_get
+from strategies.selectors import strategy_get
+from strategies.services.registry import strategy_effective_params
 from trading.selectors import market_data_frames
 
 logger = logging.getLogger(__name__)

@@ -11,11 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from jutsu.conf.parameters import Parameter
-from jutsu.errors import ConfigError, NotFound
+from jutsu.errors import ConfigError
 from strategies.engine.errors import StrategyNotFoundError
 from strategies.engine.strategy import get_strategy_class
 from strategies.models import Strategy
 from strategies.registry import StrategyDefinition, load_registry
+from strategies.selectors import strategy_get
 
 OVERRIDE_PREFIX = "strategy."
 _SYNCED_FIELDS = (
@@ -95,29 +96,25 @@ def strategies_sync(*, config_dir: Path | None = None) -> SyncSummary:
     return summary
 
 
-def strategy_get(strategy_id: str) -> Strategy:
-    """The strategy row, or NotFound listing the known ids."""
-    row = Strategy.objects.filter(strategy_id=strategy_id).first()
-    if row is None:
-        known = ", ".join(Strategy.objects.values_list("strategy_id", flat=True)) or "none — run sync_strategies"
-        raise NotFound(f"unknown strategy {strategy_id!r} (known: {known})")
-    return row
-
-
 def strategy_parameter_lookup(name: str, strategy_id: str) -> Parameter | None:
     """Override validation for ``strategy.<param>``: the strategy's own parameter spec decides."""
     if not name.startswith(OVERRIDE_PREFIX):
         return None
     if not strategy_id:
         raise ConfigError("strategy parameters need a strategy_id", key=name)
-    row = strategy_get(strategy_id)
+    return _strategy_parameter(strategy_get(strategy_id), name)
+
+
+def _strategy_parameter(row: Strategy, name: str) -> Parameter:
+    """The ``strategy.<param>`` definition from the spec of ``row``'s strategy class."""
     try:
         specs = {spec.name: spec for spec in get_strategy_class(row.strategy_class).param_specs}
     except StrategyNotFoundError as exc:
         raise ConfigError(str(exc), key=name) from None
-    spec = specs.get(name.removeprefix(OVERRIDE_PREFIX))
+    param = name.removeprefix(OVERRIDE_PREFIX)
+    spec = specs.get(param)
     if spec is None:
-        raise ConfigError(f"strategy {strategy_id} has no parameter {name.removeprefix(OVERRIDE_PREFIX)!r}", key=name)
+        raise ConfigError(f"strategy {row.strategy_id} has no parameter {param!r}", key=name)
     return Parameter(
         name=name,
         kind=spec.type,
@@ -137,6 +134,6 @@ def strategy_effective_params(strategy: Strategy) -> dict[str, Any]:
     for override in ConfigOverride.objects.in_force().filter(
         strategy_id=strategy.strategy_id, parameter__startswith=OVERRIDE_PREFIX
     ):
-        definition = strategy_parameter_lookup(override.parameter, strategy.strategy_id)
+        definition = _strategy_parameter(strategy, override.parameter)
         params[override.parameter.removeprefix(OVERRIDE_PREFIX)] = definition.parse(override.value)
     return params

@@ -128,3 +128,14 @@ def test_strategy_parameters_are_changed_through_audited_overrides(config_dir, a
         config_override_set(parameter="strategy.fast", value="0", reason="x", user=admin_user, strategy_id="fast_sma")
     with pytest.raises(InvalidParameter, match="need a strategy_id"):
         config_override_set(parameter="strategy.fast", value="5", reason="x", user=admin_user)
+
+
+@pytest.mark.django_db
+def test_effective_parameters_read_the_overrides_in_one_query(config_dir, admin_user, django_assert_num_queries):
+    strategies_sync(config_dir=config_dir)
+    fast = Strategy.objects.get(strategy_id="fast_sma")
+    for parameter, value in (("strategy.fast", "15"), ("strategy.slow", "60")):
+        config_override_set(parameter=parameter, value=value, reason="try", user=admin_user, strategy_id="fast_sma")
+    with django_assert_num_queries(1):
+        params = strategy_effective_params(fast)
+    assert (params["fast"], params["slow"]) == (15, 60)
