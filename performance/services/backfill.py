@@ -34,7 +34,14 @@ from jutsu.errors import ConflictError, InvalidParameter, NotFound
 from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, EntityType, PerformanceSnapshot
 from performance.selectors import daily_performance_from, daily_performance_previous_rows, mode_validate
-from performance.services.days import baseline_rows, day_bounds, position_symbols, strategy_day_values
+from performance.services.days import (
+    baseline_rows,
+    day_bounds,
+    in_execution_order,
+    position_symbols,
+    strategy_day_values,
+    strategy_row,
+)
 from performance.services.inputs import closed_trade_pnls, closes_between
 from performance.services.kpis import DayValues, EntityKey, chain_recompute, regime_from, row_build
 from performance.services.rows import daily_rows_insert
@@ -136,12 +143,12 @@ def daily_performance_backfill(
             symbols |= position_symbols(*snaps)
     symbols |= position_symbols(*previous.values())
     closes = closes_between(symbols, start, end)
-    trades = _trades(pairs, start, end)
+    trades = closed_trade_pnls(pairs, start, end)
     progress.start(len(pairs) * len(days) + len(pairs), "daily performance")
 
     new_rows: dict[str, dict[str, list[DailyPerformance]]] = defaultdict(dict)  # mode → sid → rows
     finalized_at = timezone.now()
-    for sid, pair_mode in sorted(pairs, key=lambda p: (strategies[p[0]].execution_order, p[0], p[1])):
+    for sid, pair_mode in in_execution_order(pairs, strategies):
         key = EntityKey(EntityType.STRATEGY, sid, pair_mode)
         rows, later = _strategy_range(
             key,
@@ -257,17 +264,6 @@ def _snapshots_by_day(pairs, start: date, end: date) -> dict[tuple[str, str], di
     return out
 
 
-def _trades(pairs, start: date, end: date) -> dict[tuple[str, str, date], list]:
-    by_mode = defaultdict(list)
-    for sid, mode in pairs:
-        by_mode[mode].append(sid)
-    out = {}
-    for mode, ids in by_mode.items():
-        for (sid, day), pnls in closed_trade_pnls(ids, mode, start, end).items():
-            out[(sid, mode, day)] = pnls
-    return out
-
-
 def _strategy_range(
     key, strategy, days, snapshots, previous, existing, closes, trades, finalized_at, summary, progress
 ) -> tuple[list[DailyPerformance], list[DailyPerformance]]:
@@ -290,16 +286,7 @@ def _strategy_range(
             )
             stored_previous = stored.get(day, stored_previous)
             if values is not None:
-                row, _ = row_build(
-                    key,
-                    day,
-                    values,
-                    prev.kpi_state if prev else None,
-                    risk_free_rate=rate,
-                    baseline_symbol=(strategy.baseline_symbol or "").upper(),
-                    initial_capital=prev.initial_capital if prev else strategy.initial_capital,
-                    finalized_at=finalized_at,
-                )
+                row, _ = strategy_row(key, strategy, day, values, prev, risk_free_rate=rate, finalized_at=finalized_at)
                 rows.append(row)
                 prev = row
         except Exception as exc:  # one bad day is reported; like the EOD job, the chain skips it

@@ -23,7 +23,7 @@ row's ``positions`` and carried from row to row, so a rebuild and a day-by-day r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,8 @@ from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, PerformanceSnapshot
 from performance.services.inputs import Closes, close_on
 from performance.services.kpis import DayValues, EntityKey, money, regime_from, row_build, row_equity, trades_of_day
+from strategies.engine.kpi import KpiState
+from strategies.models import Strategy
 
 
 def _decimal(value: Any) -> Decimal:
@@ -94,6 +96,35 @@ def strategy_day_values(
         regime=regime_from(previous),
         trades=list(trades),
     )
+
+
+def strategy_row(
+    key: EntityKey,
+    strategy: Strategy,
+    day: date,
+    values: DayValues,
+    previous: DailyPerformance | None,
+    *,
+    risk_free_rate: float,
+    finalized_at: datetime,
+) -> tuple[DailyPerformance, KpiState]:
+    """The strategy's unsaved row for ``day`` continuing ``previous`` (its row before ``day``, ``None`` on its
+    first day, which starts from the strategy's initial capital)."""
+    return row_build(
+        key,
+        day,
+        values,
+        previous.kpi_state if previous else None,
+        risk_free_rate=risk_free_rate,
+        baseline_symbol=(strategy.baseline_symbol or "").upper(),
+        initial_capital=previous.initial_capital if previous else strategy.initial_capital,
+        finalized_at=finalized_at,
+    )
+
+
+def in_execution_order(pairs: Iterable[tuple[str, str]], strategies: Mapping[str, Strategy]) -> list[tuple[str, str]]:
+    """(strategy_id, mode) pairs in the strategies' execution order, then by id and mode."""
+    return sorted(pairs, key=lambda pair: (strategies[pair[0]].execution_order, pair[0], pair[1]))
 
 
 def baseline_day_values(

@@ -43,9 +43,16 @@ from performance.selectors import (
     eod_statuses_between,
     snapshots_between,
 )
-from performance.services.days import baseline_rows, day_bounds, position_symbols, strategy_day_values
+from performance.services.days import (
+    baseline_rows,
+    day_bounds,
+    in_execution_order,
+    position_symbols,
+    strategy_day_values,
+    strategy_row,
+)
 from performance.services.inputs import closed_trade_pnls, closes_between
-from performance.services.kpis import EntityKey, chain_recompute, row_build
+from performance.services.kpis import EntityKey, chain_recompute
 from performance.services.rows import daily_rows_insert
 from strategies.models import Strategy
 from strategies.selectors import strategies_list
@@ -191,12 +198,11 @@ def eod_plan(day: date, *, finalized_at: datetime | None = None) -> DayPlan:
         needed |= {r.entity_id for r in rows if r.entity_type == EntityType.BASELINE}
     last_day = max([day, *(rows[-1].trading_date for rows in existing.values())])
     closes = closes_between(needed, day, last_day)
-    trades = _trades(pairs, day)
+    trades = closed_trade_pnls(pairs, day, day)
     rate = resolve_value("performance.risk_free_rate")
 
     done: dict[str, list[Strategy]] = defaultdict(list)  # mode → strategies with a row today
-    ordered = sorted(pairs, key=lambda p: (strategies[p[0]].execution_order, p[0], p[1]))
-    for sid, mode in ordered:
+    for sid, mode in in_execution_order(pairs, strategies):
         key = EntityKey(EntityType.STRATEGY, sid, mode)
         plan.strategies_total += 1
         try:
@@ -249,19 +255,8 @@ def eod_plan(day: date, *, finalized_at: datetime | None = None) -> DayPlan:
             plan.rows.append(rows[0])
             plan.later.extend(rows[1:])
             plan.replaced.append(key)
-    plan.errors = plan.errors[:MAX_STORED_ERRORS] if len(plan.errors) > MAX_STORED_ERRORS else plan.errors
+    plan.errors = plan.errors[:MAX_STORED_ERRORS]
     return plan
-
-
-def _trades(pairs: set[tuple[str, str]], day: date) -> dict[tuple[str, str, date], list]:
-    out: dict[tuple[str, str, date], list] = {}
-    modes = defaultdict(list)
-    for sid, mode in pairs:
-        modes[mode].append(sid)
-    for mode, ids in modes.items():
-        for (sid, trade_day), pnls in closed_trade_pnls(ids, mode, day, day).items():
-            out[(sid, mode, trade_day)] = pnls
-    return out
 
 
 def _strategy_rows(key, strategy, day, snapshots, previous, existing, closes, trades, finalized_at, rate):
@@ -280,16 +275,7 @@ def _strategy_rows(key, strategy, day, snapshots, previous, existing, closes, tr
     )
     if values is None:
         return None
-    row, state = row_build(
-        key,
-        day,
-        values,
-        prev.kpi_state if prev else None,
-        risk_free_rate=rate,
-        baseline_symbol=(strategy.baseline_symbol or "").upper(),
-        initial_capital=prev.initial_capital if prev else strategy.initial_capital,
-        finalized_at=finalized_at,
-    )
+    row, state = strategy_row(key, strategy, day, values, prev, risk_free_rate=rate, finalized_at=finalized_at)
     later = [r for r in current if r.trading_date > day]
     recomputed = chain_recompute(later, old_today or prev, state) if later else []
     return row, recomputed

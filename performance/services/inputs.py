@@ -6,7 +6,6 @@ Python values, loaded once per run for every symbol or strategy involved (no per
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -38,24 +37,27 @@ def close_on(closes: Closes, symbol: str, day: date) -> float:
     return value
 
 
-def closed_trade_pnls(strategy_ids: Iterable[str], mode: str, start: date, end: date) -> dict[tuple[str, date], list]:
-    """Realised P&Ls of trades closed per (strategy_id, trading_date) in ``[start, end]``.
+def closed_trade_pnls(
+    pairs: Iterable[tuple[str, str]], start: date, end: date
+) -> dict[tuple[str, str, date], list[float]]:
+    """Realised P&Ls of the trades closed per (strategy_id, mode, trading_date) in ``[start, end]``.
 
-    Read from ``trading.selectors.closed_trade_pnls(strategy_ids, mode, start, end)`` — the live-trading
-    selector (``LiveTrade`` rows) — when the trading app provides it; until then no live trade has been
-    recorded and every day has none (trade statistics stay 0 for live history, while backtest-seeded history
-    carries the backtest's trades).
+    ``pairs`` are (strategy_id, mode); one read per mode. Read from
+    ``trading.selectors.closed_trade_pnls(strategy_ids, mode, start, end)`` — the live-trading selector
+    (``LiveTrade`` rows) — when the trading app provides it; until then no live trade has been recorded and
+    every day has none (trade statistics stay 0 for live history, while backtest-seeded history carries the
+    backtest's trades).
     """
-    try:
-        module = importlib.import_module("trading.selectors")
-    except ModuleNotFoundError as exc:  # pragma: no cover - the module exists with the market data selectors
-        if exc.name != "trading.selectors":
-            raise
-        return {}
-    reader = getattr(module, "closed_trade_pnls", None)
+    from trading import selectors
+
+    reader = getattr(selectors, "closed_trade_pnls", None)
     if reader is None:
         return {}
-    out: dict[tuple[str, date], list] = defaultdict(list)
-    for (strategy_id, day), pnls in reader(list(strategy_ids), mode, start, end).items():
-        out[(strategy_id, day)].extend(pnls)
+    by_mode: dict[str, list[str]] = defaultdict(list)
+    for strategy_id, mode in pairs:
+        by_mode[mode].append(strategy_id)
+    out: dict[tuple[str, str, date], list[float]] = defaultdict(list)
+    for mode, strategy_ids in by_mode.items():
+        for (strategy_id, day), pnls in reader(strategy_ids, mode, start, end).items():
+            out[(strategy_id, mode, day)].extend(pnls)
     return out
