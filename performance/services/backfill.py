@@ -148,6 +148,7 @@ def daily_performance_backfill(
 
     new_rows: dict[str, dict[str, list[DailyPerformance]]] = defaultdict(dict)  # mode → sid → rows
     finalized_at = timezone.now()
+    rate = resolve_value("performance.risk_free_rate")
     for sid, pair_mode in in_execution_order(pairs, strategies):
         key = EntityKey(EntityType.STRATEGY, sid, pair_mode)
         rows, later = _strategy_range(
@@ -160,6 +161,7 @@ def daily_performance_backfill(
             closes,
             trades,
             finalized_at,
+            rate,
             summary,
             progress,
         )
@@ -265,10 +267,9 @@ def _snapshots_by_day(pairs, start: date, end: date) -> dict[tuple[str, str], di
 
 
 def _strategy_range(
-    key, strategy, days, snapshots, previous, existing, closes, trades, finalized_at, summary, progress
+    key, strategy, days, snapshots, previous, existing, closes, trades, finalized_at, rate, summary, progress
 ) -> tuple[list[DailyPerformance], list[DailyPerformance]]:
     """The strategy's rows for ``days`` (as day-by-day finalisation builds them) and its recomputed later rows."""
-    rate = resolve_value("performance.risk_free_rate")
     prev = previous
     stored = {r.trading_date: r for r in existing}
     stored_previous = previous
@@ -292,14 +293,25 @@ def _strategy_range(
         except Exception as exc:  # one bad day is reported; like the EOD job, the chain skips it
             summary.errors.append(f"{entity_label(key)} {day}: {type(exc).__name__}: {exc}")
         progress.advance(1)
-    end = days[-1] if days else None
-    later = [r for r in existing if end is not None and r.trading_date > end]
-    if not later:
+    if not days:
         return rows, []
-    old_before = [r for r in existing if r.trading_date <= end]
-    old_previous = old_before[-1] if old_before else previous
     state = rows[-1].kpi_state if rows else (previous.kpi_state if previous else None)
-    return rows, chain_recompute(later, old_previous, KpiState.from_dict(state) if state else None)
+    return rows, _later_recomputed(existing, days[-1], KpiState.from_dict(state) if state else None, previous)
+
+
+def _later_recomputed(
+    existing: list[DailyPerformance], end: date, state: KpiState | None, previous: DailyPerformance | None
+) -> list[DailyPerformance]:
+    """The stored rows after ``end`` with their KPI chain continued from ``state`` (the new row of ``end``).
+
+    ``existing`` are the entity's stored rows from the start of the rewritten range on, ascending;
+    ``previous`` its stored row before them (for the trades the first later row counted).
+    """
+    later = [r for r in existing if r.trading_date > end]
+    if not later:
+        return []
+    old_previous = next((r for r in reversed(existing) if r.trading_date <= end), previous)
+    return chain_recompute(later, old_previous, state)
 
 
 def entity_rows_replace(
@@ -446,9 +458,7 @@ def daily_performance_seed_from_backtest(
     existing = daily_performance_from([(key.entity_type, strategy_id)], first, mode=mode).get(
         (key.entity_type, strategy_id, mode), []
     )
-    later_rows = [r for r in existing if r.trading_date > last]
-    old_previous = next((r for r in reversed(existing) if r.trading_date <= last), None)
-    later = chain_recompute(later_rows, old_previous, state) if later_rows else []
+    later = _later_recomputed(existing, last, state, None)
     entity_rows_replace(key, first, last, rows, later)
     summary = BackfillSummary(start=first, end=last, later_recomputed=len(later))
     summary.rows[entity_label(key)] = len(rows)
