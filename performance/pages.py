@@ -1,27 +1,32 @@
 """Data for the overview (``/``) and performance (``/performance/``) pages.
 
-Reads go through ``performance.selectors`` (plus two small private reads that it does not offer yet); the rest
-shapes the rows into plain dicts for the templates and the charts' ``json_script`` payloads. Range KPIs come
+Reads go through ``performance.selectors`` and ``strategies.selectors``; the rest shapes the rows into plain
+dicts for the templates and the charts' ``json_script`` payloads. Range KPIs come
 from the analyzer — the one implementation of the metrics — on the rows' daily equity.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q
-
 from jutsu.conf.resolver import resolve_value
-from performance.forms import DEFAULT_MODE, DEFAULT_RANGE, PerformanceFilterForm
-from performance.models import DailyPerformance, EntityType
-from performance.selectors import MAX_COMPARED_STRATEGIES, OverviewItem, eod_status_recent
+from performance.forms import DEFAULT_MODE, DEFAULT_RANGE, RANGE_CHOICES, PerformanceFilterForm
+from performance.models import EntityType
+from performance.selectors import (
+    MAX_COMPARED_STRATEGIES,
+    ChartSeries,
+    OverviewItem,
+    daily_performance_chart_series,
+    daily_performance_latest_date,
+    eod_status_recent,
+)
 from strategies import display
 from strategies.engine.analyzer import analyze_performance
 from strategies.models import Strategy
+from strategies.selectors import strategies_list
 from trading.modes import Mode
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 160, 40, 2
@@ -88,7 +93,7 @@ class PerformanceSelection:
 
 def strategy_choices() -> list[Strategy]:
     """Strategies the page may compare: active ones first, then the rest (one query)."""
-    return list(Strategy.objects.order_by("-is_active", "execution_order", "strategy_id"))
+    return list(strategies_list().order_by("-is_active", "execution_order", "strategy_id"))
 
 
 def performance_selection(form: PerformanceFilterForm, strategies: list[Strategy]) -> PerformanceSelection:
@@ -134,57 +139,6 @@ def range_bounds(range_key: str, *, as_of: date, start: date | None, end: date |
     return None, as_of  # ALL
 
 
-def _latest_trading_date(strategy_ids: list[str], mode: str) -> date | None:
-    """Newest trading date of any of these strategies in ``mode`` (private read; one query)."""
-    return DailyPerformance.objects.filter(
-        entity_type=EntityType.STRATEGY, entity_id__in=strategy_ids, mode=mode
-    ).aggregate(latest=Max("trading_date"))["latest"]
-
-
-@dataclass
-class ChartSeries:
-    """One line of the performance charts: an entity's rows in the range as parallel lists (oldest first)."""
-
-    entity_type: str
-    entity_id: str
-    dates: list[date] = field(default_factory=list)
-    equity: list[Decimal] = field(default_factory=list)
-    drawdown: list[float] = field(default_factory=list)
-    cells: list[int | None] = field(default_factory=list)
-    last_win_rate: float | None = None
-
-
-def _comparison_points(
-    strategy_ids: list[str], baseline_symbols: list[str], mode: str, start: date | None, end: date
-) -> list[ChartSeries]:
-    """Strategies (in the order given) then baselines, with only the columns the charts use (private read).
-
-    Same entities and range as ``selectors.daily_performance_comparison``, but one ``values_list`` query
-    instead of full rows: a decade of two series loads in ~0.05 s instead of ~1 s (``kpi_state``/``positions``
-    JSON and five Decimals per row are never decoded).
-    """
-    series = [ChartSeries(EntityType.STRATEGY, i) for i in strategy_ids]
-    series += [ChartSeries(EntityType.BASELINE, s) for s in baseline_symbols]
-    by_key = {(item.entity_type, item.entity_id): item for item in series}
-    wanted = Q(entity_type=EntityType.STRATEGY, entity_id__in=strategy_ids)
-    if baseline_symbols:
-        wanted |= Q(entity_type=EntityType.BASELINE, entity_id__in=baseline_symbols)
-    rows = DailyPerformance.objects.filter(wanted, mode=mode, trading_date__lte=end)
-    if start is not None:
-        rows = rows.filter(trading_date__gte=start)
-    columns = ("entity_type", "entity_id", "trading_date", "total_equity", "drawdown", "strategy_cell", "win_rate")
-    for entity_type, entity_id, day, equity, drawdown, cell, win_rate in rows.order_by("trading_date").values_list(
-        *columns
-    ):
-        item = by_key[(entity_type, entity_id)]
-        item.dates.append(day)
-        item.equity.append(equity)
-        item.drawdown.append(drawdown)
-        item.cells.append(cell)
-        item.last_win_rate = win_rate
-    return series
-
-
 def _series_label(series: ChartSeries, names: dict[str, str]) -> str:
     if series.entity_type == EntityType.BASELINE:
         return f"{series.entity_id} (buy & hold)"
@@ -222,11 +176,11 @@ def _chart_payload(series: ChartSeries, label: str) -> dict[str, Any]:
 def performance_context(selection: PerformanceSelection, strategies: list[Strategy]) -> dict[str, Any]:
     """Charts, KPI table and the resolved date range for one selection (3 queries whatever the range)."""
     names = {s.strategy_id: s.display_name for s in strategies}
-    as_of = _latest_trading_date(selection.strategy_ids, selection.mode) if selection.strategy_ids else None
+    as_of = daily_performance_latest_date(selection.strategy_ids, selection.mode) if selection.strategy_ids else None
     context: dict[str, Any] = {
         "selection": selection,
         "as_of": as_of,
-        "range_choices": [("1M", "1M"), ("3M", "3M"), ("YTD", "YTD"), ("1Y", "1Y"), ("3Y", "3Y"), ("ALL", "All")],
+        "range_choices": [choice for choice in RANGE_CHOICES if choice[0] != "custom"],
         "mode_label": Mode(selection.mode).label,
         "selected_names": [names.get(i, i) for i in selection.strategy_ids],
         "kpi_rows": [],
@@ -237,7 +191,7 @@ def performance_context(selection: PerformanceSelection, strategies: list[Strate
     start, end = range_bounds(selection.range, as_of=as_of, start=selection.start, end=selection.end)
     by_id = {s.strategy_id: s for s in strategies}
     symbols = list(dict.fromkeys(by_id[i].baseline_symbol for i in selection.strategy_ids if by_id[i].baseline_symbol))
-    comparison = _comparison_points(selection.strategy_ids, symbols, selection.mode, start, end)
+    comparison = daily_performance_chart_series(selection.strategy_ids, symbols, selection.mode, start, end)
     risk_free_rate = float(resolve_value("performance.risk_free_rate"))
     kpi_rows, chart_series = [], []
     for series in comparison:

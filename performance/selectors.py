@@ -85,11 +85,16 @@ def daily_performance_history(
     (entity_type, entity_id, mode, trading_date) index.
     """
     rows = DailyPerformance.objects.filter(entity_type=entity_type, entity_id=entity_id, mode=mode)
+    return _between(rows, start, end).order_by("trading_date")
+
+
+def _between(rows: QuerySet[DailyPerformance], start: date | None, end: date | None) -> QuerySet[DailyPerformance]:
+    """``rows`` with ``start <= trading_date <= end`` (either bound optional)."""
     if start is not None:
         rows = rows.filter(trading_date__gte=start)
     if end is not None:
         rows = rows.filter(trading_date__lte=end)
-    return rows.order_by("trading_date")
+    return rows
 
 
 def daily_performance_overview(mode: str, *, points: int = SPARKLINE_POINTS) -> list[OverviewItem]:
@@ -156,14 +161,7 @@ def daily_performance_comparison(
             .order_by()
         )
         symbols = list(dict.fromkeys(s for s in (configured.get(i) or recorded.get(i) for i in ids) if s))
-    wanted = Q(entity_type=EntityType.STRATEGY, entity_id__in=ids)
-    if symbols:
-        wanted |= Q(entity_type=EntityType.BASELINE, entity_id__in=symbols)
-    rows = DailyPerformance.objects.filter(wanted, mode=mode)
-    if start is not None:
-        rows = rows.filter(trading_date__gte=start)
-    if end is not None:
-        rows = rows.filter(trading_date__lte=end)
+    rows = _between(DailyPerformance.objects.filter(_compared_q(ids, symbols), mode=mode), start, end)
     grouped: dict[tuple[str, str], list[DailyPerformance]] = defaultdict(list)
     for row in rows.order_by("trading_date"):
         grouped[(row.entity_type, row.entity_id)].append(row)
@@ -172,12 +170,57 @@ def daily_performance_comparison(
     return series
 
 
-def daily_performance_entities(mode: str | None = None) -> list[tuple[str, str, str]]:
-    """Every ``(entity_type, entity_id, mode)`` that has rows, sorted. One query."""
-    rows = DailyPerformance.objects.all()
-    if mode:
-        rows = rows.filter(mode=mode)
-    return list(rows.values_list("entity_type", "entity_id", "mode").distinct().order_by("entity_type", "entity_id"))
+def _compared_q(strategy_ids: list[str], baseline_symbols: list[str]) -> Q:
+    wanted = Q(entity_type=EntityType.STRATEGY, entity_id__in=strategy_ids)
+    if baseline_symbols:
+        wanted |= Q(entity_type=EntityType.BASELINE, entity_id__in=baseline_symbols)
+    return wanted
+
+
+@dataclass
+class ChartSeries:
+    """One line of the performance charts: an entity's rows in the range as parallel lists (oldest first)."""
+
+    entity_type: str
+    entity_id: str
+    dates: list[date] = field(default_factory=list)
+    equity: list[Decimal] = field(default_factory=list)
+    drawdown: list[float] = field(default_factory=list)
+    cells: list[int | None] = field(default_factory=list)
+    last_win_rate: float | None = None
+
+
+def daily_performance_chart_series(
+    strategy_ids: list[str], baseline_symbols: list[str], mode: str, start: date | None, end: date | None
+) -> list[ChartSeries]:
+    """Strategies (in the order given) then baselines, with only the columns the charts use. One query.
+
+    Same entities and range as :func:`daily_performance_comparison`, but one ``values_list`` query instead of
+    full rows: a decade of two series loads in ~0.05 s instead of ~1 s (``kpi_state``/``positions`` JSON and
+    five Decimals per row are never decoded).
+    """
+    series = [ChartSeries(EntityType.STRATEGY, i) for i in strategy_ids]
+    series += [ChartSeries(EntityType.BASELINE, s) for s in baseline_symbols]
+    by_key = {(item.entity_type, item.entity_id): item for item in series}
+    rows = _between(DailyPerformance.objects.filter(_compared_q(strategy_ids, baseline_symbols), mode=mode), start, end)
+    columns = ("entity_type", "entity_id", "trading_date", "total_equity", "drawdown", "strategy_cell", "win_rate")
+    for entity_type, entity_id, day, equity, drawdown, cell, win_rate in rows.order_by("trading_date").values_list(
+        *columns
+    ):
+        item = by_key[(entity_type, entity_id)]
+        item.dates.append(day)
+        item.equity.append(equity)
+        item.drawdown.append(drawdown)
+        item.cells.append(cell)
+        item.last_win_rate = win_rate
+    return series
+
+
+def daily_performance_latest_date(strategy_ids: list[str], mode: str) -> date | None:
+    """Newest trading date of any of these strategies in ``mode``. One query."""
+    return DailyPerformance.objects.filter(
+        entity_type=EntityType.STRATEGY, entity_id__in=strategy_ids, mode=mode
+    ).aggregate(latest=Max("trading_date"))["latest"]
 
 
 def eod_status_recent(days: int = 30) -> QuerySet[EODJobStatus]:
@@ -267,11 +310,6 @@ def _entities_q(entity_ids: Iterable[tuple[str, str]]) -> Q | None:
     return wanted
 
 
-def snapshots_latest(strategy_id: str, mode: str, *, limit: int = 100) -> QuerySet[PerformanceSnapshot]:
-    """The newest snapshots of one strategy (V1 data; newest first)."""
-    return PerformanceSnapshot.objects.filter(strategy_id=strategy_id, mode=mode).order_by("-timestamp", "-id")[:limit]
-
-
 def strategy_known(strategy_id: str) -> bool:
     """True when ``strategy_id`` is a registered strategy (active or not)."""
     return strategies_list().filter(strategy_id=strategy_id).exists()
@@ -286,17 +324,22 @@ def snapshot_daily_rows(
     """V1 with ``USE_DAILY_PERFORMANCE`` off: unsaved daily rows computed on the fly from snapshots.
 
     The day's **last** snapshot is its end-of-day equity and returns come from equity (the fixed V1 — the
-    original took a per-snapshot return here, ADR-05). Nothing is written. One query.
+    original took a per-snapshot return here, ADR-05). Nothing is written. One query for the snapshots
+    (plus the risk-free rate's).
     """
+    from performance.services.days import day_bounds
     from performance.services.kpis import DayValues, EntityKey, regime_from, row_build
 
-    rows_q = PerformanceSnapshot.objects.filter(strategy_id=strategy_id, mode=mode).order_by("timestamp", "id")
+    snapshots = PerformanceSnapshot.objects.filter(strategy_id=strategy_id, mode=mode)
+    if start is not None:
+        snapshots = snapshots.filter(timestamp__gte=day_bounds(start)[0])
+    if end is not None:
+        snapshots = snapshots.filter(timestamp__lt=day_bounds(end)[1])
     last_of_day: dict[date, PerformanceSnapshot] = {}
-    for snap in rows_q:
-        day = calendar.market_date(snap.timestamp)
-        if (start is None or day >= start) and (end is None or day <= end):
-            last_of_day[day] = snap
+    for snap in snapshots.order_by("timestamp", "id"):
+        last_of_day[calendar.market_date(snap.timestamp)] = snap
     key = EntityKey(EntityType.STRATEGY, strategy_id, mode)
+    rate = resolve_value("performance.risk_free_rate")
     rows, state = [], None
     for day in sorted(last_of_day):
         snap = last_of_day[day]
@@ -306,7 +349,7 @@ def snapshot_daily_rows(
             day,
             values,
             state,
-            risk_free_rate=resolve_value("performance.risk_free_rate"),
+            risk_free_rate=rate,
             baseline_symbol="",
             initial_capital=snap.total_equity if state is None else rows[0].initial_capital,
             finalized_at=snap.timestamp,

@@ -204,6 +204,10 @@ def test_v1_with_the_flag_off_computes_from_end_of_day_snapshots(seeded, viewer_
     snapshot_make("alpha", DAYS[-1], 1, hour=11)  # an intraday snapshot: ignored, the 16:05 one ends the day
     v1 = viewer_api.get("/api/performance?strategy_id=alpha").json()
     assert v1["metrics"]["sharpe_ratio"] == pytest.approx(v2["sharpe_ratio"], rel=1e-12)
+    # the rows are computed from one read of the snapshots, whatever the number of days
+    assert _queries(viewer_api, "/api/performance?strategy_id=alpha&days=7") == _queries(
+        viewer_api, "/api/performance?strategy_id=alpha"
+    )
 
 
 def _queries(client, url) -> int:
