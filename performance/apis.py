@@ -140,6 +140,15 @@ def _range(params: dict, latest: date | None) -> tuple[date | None, date | None]
     return start, end
 
 
+def _entity_range(params: dict, entity_type: str, entity_id: str, mode: str) -> tuple[date | None, date | None]:
+    """:func:`_range` for one entity: ``days`` without ``end_date`` count back from its latest row."""
+    latest = None
+    if params.get("days") and not params.get("end_date"):
+        row = selectors.daily_performance_latest(entity_id, mode, entity_type=entity_type)
+        latest = row.trading_date if row else None
+    return _range(params, latest)
+
+
 def _entity(params: dict) -> tuple[str, str]:
     if params.get("baseline"):
         return EntityType.BASELINE, params["baseline"].strip().upper()
@@ -253,11 +262,7 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
         params = _valid(EntityRangeInput, request)
         entity_type, entity_id = _entity(params)
         mode = params["mode"]
-        latest = None
-        if params.get("days") and not params.get("end_date"):
-            row = selectors.daily_performance_latest(entity_id, mode, entity_type=entity_type)
-            latest = row.trading_date if row else None
-        start, end = _range(params, latest)
+        start, end = _entity_range(params, entity_type, entity_id, mode)
         rows = selectors.daily_performance_history(entity_type, entity_id, mode, start, end)
         if params["format"] == "csv":
             if "limit" in request.query_params or "offset" in request.query_params:
@@ -283,15 +288,12 @@ class DailyPerformanceComparisonApi(APIView):
     @extend_schema(parameters=[ComparisonInput], responses={200: dict})
     def get(self, request):
         params = _valid(ComparisonInput, request)
-        start, end = params.get("start_date"), params.get("end_date")
-        days = params.get("days")
-        if days and end:
-            start = end - timedelta(days=days - 1)
+        start, end = _range(params, None)  # ``days`` without ``end_date``: cut below, at the newest row of all
         series = selectors.daily_performance_comparison(
             params["strategy_ids"], params["mode"], start, end, include_baselines=params["baseline"]
         )
-        if days and not end:
-            series = _last_days(series, days)
+        if params.get("days") and not end:
+            series = _last_days(series, params["days"])
         return Response(
             {
                 "mode": params["mode"],
@@ -375,8 +377,7 @@ class DeprecatedV1Mixin:
         params = _valid(V1Input, request)
         strategy_id, mode = params["strategy_id"], params["mode"]
         if settings.USE_DAILY_PERFORMANCE:
-            latest = selectors.daily_performance_latest(strategy_id, mode)
-            start, end = _range(params, latest.trading_date if latest else None)
+            start, end = _entity_range(params, EntityType.STRATEGY, strategy_id, mode)
             return params, list(selectors.daily_performance_history(EntityType.STRATEGY, strategy_id, mode, start, end))
         start, end = _range(params, None)
         return params, selectors.snapshot_daily_rows(strategy_id, mode, start, end)
