@@ -54,12 +54,14 @@ def mfa_methods(user) -> list[str]:
             user_id=user.pk, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
         ).values_list("type", flat=True)
     )
-    methods = []
-    if Authenticator.Type.TOTP in types:
-        methods.append(TOTP)
-    if Authenticator.Type.WEBAUTHN in types:
-        methods.append(PASSKEY)
-    if methods and backup_codes_remaining(user):
+    totp, passkey = Authenticator.Type.TOTP in types, Authenticator.Type.WEBAUTHN in types
+    remaining = backup_codes_remaining(user) if totp or passkey else 0
+    return _methods(totp=totp, passkey=passkey, backup_codes=remaining)
+
+
+def _methods(*, totp: bool, passkey: bool, backup_codes: int) -> list[str]:
+    methods = [method for method, enrolled in ((TOTP, totp), (PASSKEY, passkey)) if enrolled]
+    if methods and backup_codes:
         methods.append(BACKUP_CODE)
     return methods
 
@@ -81,11 +83,12 @@ def passkey_list(user) -> list[dict[str, Any]]:
 def mfa_status(user) -> dict[str, Any]:
     totp = totp_authenticator(user)
     passkeys = passkey_authenticators(user).count()
+    remaining = backup_codes_remaining(user)
     return {
         "enabled": totp is not None or passkeys > 0,
         "totp_enabled": totp is not None,
         "totp_enabled_at": totp.created_at if totp else None,
         "passkeys": passkeys,
-        "backup_codes_remaining": backup_codes_remaining(user),
-        "methods": mfa_methods(user),
+        "backup_codes_remaining": remaining,
+        "methods": _methods(totp=totp is not None, passkey=passkeys > 0, backup_codes=remaining),
     }

@@ -17,10 +17,9 @@ from django.utils import timezone
 
 from accounts.errors import InvitationGone, InvitationUsed, UserLimitReached
 from accounts.models import Invitation, InvitationStatus
-from accounts.roles import Role
 from accounts.selectors import active_user_count
-from accounts.services.users import MAX_ACTIVE_USERS, user_create
-from jutsu.errors import ConflictError, InvalidParameter, NotFound
+from accounts.services.users import MAX_ACTIVE_USERS, email_normalise, role_check, user_create
+from jutsu.errors import ConflictError, NotFound
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
 
@@ -36,18 +35,18 @@ def invitation_create(*, created_by, role: str, email: str | None = None, reques
     """Create an invitation; returns it and the token (never stored, shown only now)."""
     from django.contrib.auth import get_user_model
 
-    if role not in Role.values:
-        raise InvalidParameter(f"role: must be one of {', '.join(Role.values)}")
-    email = (email or "").strip().lower() or None
+    role_check(role)
+    email = email_normalise(email)
     if email and get_user_model().objects.filter(email__iexact=email).exists():
         raise ConflictError("email: a user with this address already exists")
     now = timezone.now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with transaction.atomic():
         pending = Invitation.objects.pending(now).count()
-        if active_user_count() + pending >= MAX_ACTIVE_USERS:
+        active = active_user_count()
+        if active + pending >= MAX_ACTIVE_USERS:
             raise UserLimitReached(
-                f"At most {MAX_ACTIVE_USERS} active users: {active_user_count()} users and {pending} pending "
+                f"At most {MAX_ACTIVE_USERS} active users: {active} users and {pending} pending "
                 "invitations already; revoke an invitation or remove a user first"
             )
         invitation = Invitation.objects.create(

@@ -31,13 +31,24 @@ def _validation_message(field: str, exc: ValidationError) -> str:
     return f"{field}: " + " ".join(exc.messages)
 
 
+def role_check(role: str) -> str:
+    """``role`` when it is a known role; otherwise ``InvalidParameter`` naming the roles."""
+    if role not in Role.values:
+        raise InvalidParameter(f"role: must be one of {', '.join(Role.values)}")
+    return role
+
+
+def email_normalise(email: str | None) -> str | None:
+    """Stripped, lower-case e-mail address; ``None`` for none (the column is unique but nullable)."""
+    return (email or "").strip().lower() or None
+
+
 def user_create(*, username: str, password: str, role: str, email: str | None = None):
     """Create an active user with a validated password and the flags of its role."""
     user_model = get_user_model()
-    if role not in Role.values:
-        raise InvalidParameter(f"role: must be one of {', '.join(Role.values)}")
+    role_check(role)
     username = (username or "").strip()
-    email = (email or "").strip().lower() or None
+    email = email_normalise(email)
     user = user_model(username=username, email=email, role=role, is_active=True)
     _sync_role_flags(user)
     try:
@@ -69,8 +80,7 @@ def _admins_left_without(user) -> int:
 
 def user_role_change(*, user, role: str, changed_by=None, request=None):
     """Change ``user``'s role (audited as ROLE_CHANGED); the last active admin cannot be demoted."""
-    if role not in Role.values:
-        raise InvalidParameter(f"role: must be one of {', '.join(Role.values)}")
+    role_check(role)
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
         old_role = user.role
@@ -118,7 +128,7 @@ def user_update(
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
         fields = []
         if email is not None:
-            email = email.strip().lower() or None
+            email = email_normalise(email)
             if email and get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
                 raise ConflictError("email: another user already has this address")
             user.email = email

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.crypto import decrypt_text
 from accounts.models import BackupCode, SecurityEvent
@@ -34,6 +36,16 @@ def test_verify_enables_totp_and_returns_ten_backup_codes(viewer_client, viewer_
     assert status["totp_enabled"] is True and status["backup_codes_remaining"] == 10
     event = SecurityEvent.objects.get(event_type="2FA_ENABLED")
     assert event.user == viewer_user and event.severity == "MEDIUM"
+
+
+def test_the_second_factor_status_reads_each_kind_of_factor_once(viewer_client, viewer_user):
+    from accounts.selectors import mfa_status
+
+    enable_totp(viewer_client)
+    with CaptureQueriesContext(connection) as ctx:
+        status = mfa_status(viewer_user)
+    assert status["methods"] == ["totp", "backup_code"] and status["backup_codes_remaining"] == 10
+    assert len(ctx.captured_queries) == 3  # TOTP authenticator, passkey count, unused backup codes
 
 
 def test_the_totp_secret_is_encrypted_at_rest(viewer_client, viewer_user):
