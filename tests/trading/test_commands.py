@@ -154,6 +154,6 @@ def test_commands_leave_the_logic_to_services():
 
 
 def test_sync_date_parsing_is_exact():
-    from trading.management.commands.sync_market_data import _date
+    from jutsu.management.options import date_option
 
-    assert _date("2026-11-18") == date(2026, 11, 18)
+    assert date_option("2026-11-18", "start") == date(2026, 11, 18)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 
 from jutsu.errors import JutsuError
+from jutsu.management.options import date_option
 from performance.management.progress import ProgressBar
 from performance.services.backfill import daily_performance_backfill, daily_performance_seed_from_backtest
 from trading.modes import Mode
-
-
-def _date(raw: str | None, name: str) -> date | None:
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise CommandError(f"--{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
 
 
 class Command(BaseCommand):
@@ -53,8 +43,8 @@ class Command(BaseCommand):
                 summary = daily_performance_backfill(
                     strategy_ids=strategies,
                     mode=mode,
-                    start=_date(start, "start"),
-                    end=_date(end, "end"),
+                    start=date_option(start, "start"),
+                    end=date_option(end, "end"),
                     progress=bar,
                 )
         except JutsuError as exc:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jutsu.errors import JutsuError
+from jutsu.management.options import date_option
 from jutsu.scheduler import calendar
 from performance.models import EODStatus
 from performance.services.eod import eod_finalize_date
@@ -20,10 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", dest="day", help="trading date YYYY-MM-DD (default: today in New York)")
 
     def handle(self, *args, day=None, **options):
-        try:
-            when = date.fromisoformat(day) if day else calendar.market_date(timezone.now())
-        except ValueError:
-            raise CommandError(f"--date: {day!r} is not a date (YYYY-MM-DD)") from None
+        when = date_option(day, "date") or calendar.market_date(timezone.now())
         if not calendar.is_trading_day(when):
             self.stdout.write(self.style.WARNING(f"skipped: {when} is not an NYSE trading day"))
             return

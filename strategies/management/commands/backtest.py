@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -12,6 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
 from jutsu.errors import JutsuError
+from jutsu.management.options import date_option
+from strategies import display
+from strategies.engine.backtest import FILL_MODES
 from strategies.services.backtests import BacktestRequest, backtest_export, backtest_run_execute
 
 SUMMARY = (
@@ -31,13 +33,6 @@ SUMMARY = (
     ("total_trades", "Trades", "int"),
     ("exposure", "Exposure", "pct"),
 )
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _decimal(name: str, text: str | None) -> Decimal | None:
@@ -62,16 +57,7 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return overrides
 
 
-def _format(value, kind: str) -> str:
-    if value is None:
-        return "—"
-    if value == "inf":
-        return "∞"
-    if kind == "pct":
-        return f"{float(value) * 100:,.2f}%"
-    if kind == "int":
-        return f"{int(value):,}"
-    return f"{float(value):,.3f}"
+_FORMATS = {"pct": display.fmt_pct, "num": lambda value: display.fmt_ratio(value, 3), "int": display.fmt_int}
 
 
 class Command(BaseCommand):
@@ -93,15 +79,15 @@ class Command(BaseCommand):
         parser.add_argument("--commission", help="commission per share (default: trading.commission_per_share)")
         parser.add_argument("--commission-per-trade", dest="commission_per_trade", help="flat commission per fill")
         parser.add_argument("--slippage", help="adverse slippage as a fraction (default: trading.slippage)")
-        parser.add_argument("--fill", choices=("close", "next_open"), default="close")
+        parser.add_argument("--fill", choices=FILL_MODES, default="close")
         parser.add_argument("--json", dest="json_path", help="write the run as JSON to this file")
         parser.add_argument("--csv", dest="csv_dir", help="write equity/fills/trades/regime CSV files to this folder")
 
     def handle(self, *args, **options):
         request = BacktestRequest(
             strategy_id=options["strategy_id"],
-            start=_date(options["start"]),
-            end=_date(options["end"]),
+            start=date_option(options["start"], "start"),
+            end=date_option(options["end"], "end"),
             param_overrides=_overrides(options["sets"]),
             initial_capital=_decimal("capital", options["capital"]),
             commission_per_share=_decimal("commission", options["commission"]),
@@ -133,7 +119,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'Initial equity':<16}{first.get('equity', run.initial_capital):>16}")
         self.stdout.write(f"  {'Final equity':<16}{run.final_equity:>16}")
         for key, label, kind in SUMMARY:
-            self.stdout.write(f"  {label:<16}{_format(metrics.get(key), kind):>16}")
+            self.stdout.write(f"  {label:<16}{_FORMATS[kind](metrics.get(key)):>16}")
         for warning in document["warnings"]:
             self.stdout.write(self.style.WARNING(f"  note: {warning}"))
 

@@ -7,22 +7,14 @@ symbols. Idempotent: running it again stores nothing new, or only the sessions a
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 
 from jutsu.errors import JutsuError
+from jutsu.management.options import date_option
 from trading.marketdata.sync import DEMO_SYMBOLS, market_data_generate_demo, market_data_remove_synthetic
 from trading.sources.synthetic_source import DEFAULT_ANCHOR, DEFAULT_SEED
 
 ACTOR = "command:generate_demo_data"
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"invalid date {text!r}: use YYYY-MM-DD")
 
 
 class Command(BaseCommand):
@@ -45,8 +37,8 @@ class Command(BaseCommand):
         try:
             results = market_data_generate_demo(
                 symbols=wanted,
-                start=_date(start) if start else None,
-                end=_date(end) if end else None,
+                start=date_option(start, "start"),
+                end=date_option(end, "end"),
                 seed=seed,
                 actor=ACTOR,
             )

@@ -7,22 +7,14 @@ each symbol continues after its last stored bar. Exits non-zero when a symbol co
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 
 from jutsu.errors import JutsuError
+from jutsu.management.options import date_option
 from trading.marketdata.sync import AUTO, SYNC_SOURCES, market_data_sync
 from trading.models import Timeframe
 
 ACTOR = "command:sync_market_data"
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"invalid date {text!r}: use YYYY-MM-DD")
 
 
 class Command(BaseCommand):
@@ -46,8 +38,8 @@ class Command(BaseCommand):
                 symbols=symbols,
                 source=source,
                 timeframe=timeframe,
-                start=_date(start) if start else None,
-                end=_date(end) if end else None,
+                start=date_option(start, "start"),
+                end=date_option(end, "end"),
                 actor=ACTOR,
             )
         except JutsuError as exc:
