@@ -147,6 +147,7 @@ if JUTSU.environment != "development":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = JUTSU.is_production
+    SECURE_REDIRECT_EXEMPT = [r"^api/status/(health|ready)$"]  # plain-HTTP probes from the orchestrator
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if JUTSU.is_production else 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = JUTSU.is_production
@@ -217,6 +218,7 @@ if JUTSU.embedded_jobs:
         "data_folder_out": str(JUTSU_BROKER_DIR / "queue"),
         "processed_folder": str(JUTSU_BROKER_DIR / "processed"),
         "store_processed": False,
+        "control_folder": str(JUTSU_BROKER_DIR / "control"),
     }
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 JUTSU_HEARTBEAT_SECONDS = 15

@@ -45,3 +45,25 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY is required in production" in result.stderr
+
+
+@pytest.mark.slow
+def test_production_redirects_to_https_except_the_health_probes(tmp_path):
+    code = (
+        "from django.test import Client; c = Client(HTTP_HOST='jutsu.example.com'); "
+        "print(c.get('/api/status/health').status_code, c.get('/api/status/ready').status_code, "
+        "c.get('/api/config').status_code)"
+    )
+    env = {
+        "JUTSU_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "jutsu.example.com",
+        "JUTSU_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    assert run_manage("migrate", "--noinput", **env).returncode == 0
+    result = run_manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    health, ready, config = result.stdout.split()[-3:]
+    assert health == "200" and ready in {"200", "503"}  # answered over HTTP, not redirected
+    assert config == "301"

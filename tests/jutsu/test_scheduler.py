@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from jutsu.models import JobLock, JobRun
 from jutsu.scheduler import calendar
@@ -132,7 +133,14 @@ def test_two_concurrent_runs_execute_the_job_once():
 
     try:
         results = {}
-        first = threading.Thread(target=lambda: results.setdefault("first", job_run("test_slow")))
+
+        def first_run():
+            try:
+                results["first"] = job_run("test_slow")
+            finally:
+                connection.close()  # this thread's own connection, or PostgreSQL keeps the test database busy
+
+        first = threading.Thread(target=first_run)
         first.start()
         assert started.wait(10)
         second = job_run("test_slow")
@@ -143,9 +151,6 @@ def test_two_concurrent_runs_execute_the_job_once():
         assert JobRun.objects.filter(job_name="test_slow").count() == 2
     finally:
         _JOBS.pop("test_slow", None)
-        from django.db import connections
-
-        connections.close_all()
 
 
 # --- command -----------------------------------------------------------------------------------------
