@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jutsu.errors import InvalidParameter, NotFound
+from strategies.engine.backtest import FILL_MODES
 from strategies.engine.strategy import get_strategy_class
 from strategies.models import BacktestStatus, Strategy
 from strategies.selectors import backtest_run_get, backtest_runs_list, strategies_list, strategy_get
@@ -95,7 +96,7 @@ class BacktestStartInput(serializers.Serializer):
         max_digits=10, decimal_places=6, required=False, min_value=Decimal("0")
     )
     slippage = serializers.DecimalField(max_digits=8, decimal_places=6, required=False, min_value=Decimal("0"))
-    fill = serializers.ChoiceField(choices=["close", "next_open"], default="close")
+    fill = serializers.ChoiceField(choices=FILL_MODES, default="close")
 
 
 class BacktestListApi(APIView):
