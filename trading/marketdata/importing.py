@@ -104,7 +104,8 @@ def normalise_symbol(symbol: str) -> str:
     return cleaned
 
 
-def _check_choice(value: str, choices: type, label: str) -> str:
+def choice_check(value: str, choices: type, label: str) -> str:
+    """``value`` when it is one of ``choices`` (a ``TextChoices``); otherwise ``InvalidParameter`` listing them."""
     if value not in choices.values:
         raise InvalidParameter(f"unknown {label} {value!r}; choose one of {', '.join(choices.values)}")
     return value
@@ -131,8 +132,8 @@ def market_data_import_file(
     """
     path = Path(path)
     symbol = normalise_symbol(symbol or path.stem)
-    _check_choice(timeframe, Timeframe, "timeframe")
-    _check_choice(data_source, DataSource, "data source")
+    choice_check(timeframe, Timeframe, "timeframe")
+    choice_check(data_source, DataSource, "data source")
     try:
         parsed = read_csv_bars(path)
     except JutsuError as exc:
@@ -180,8 +181,8 @@ def market_data_store_bars(
     session so that a vendor's still-forming bar of today never gets stored as final).
     """
     symbol = normalise_symbol(symbol)
-    _check_choice(timeframe, Timeframe, "timeframe")
-    _check_choice(data_source, DataSource, "data source")
+    choice_check(timeframe, Timeframe, "timeframe")
+    choice_check(data_source, DataSource, "data source")
     now = now or timezone.now()
     try:
         _check_not_mixing(symbol, timeframe, data_source)

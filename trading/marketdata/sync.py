@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from jutsu.errors import InvalidParameter
 from trading.marketdata.bookkeeping import audit_failure, data_metadata_refresh
-from trading.marketdata.importing import StoreSummary, market_data_store_bars, normalise_symbol
+from trading.marketdata.importing import StoreSummary, choice_check, market_data_store_bars, normalise_symbol
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataMetadata, DataSource, MarketData, Timeframe
 from trading.sources.base import DAILY, SourceUnavailable
 from trading.sources.registry import FetchResult, fetch_with_fallback, get_source
@@ -97,8 +97,7 @@ def market_data_sync(
     """
     if source not in SYNC_SOURCES:
         raise InvalidParameter(f"unknown sync source {source!r}; choose one of {', '.join(SYNC_SOURCES)}")
-    if timeframe not in Timeframe.values:
-        raise InvalidParameter(f"unknown timeframe {timeframe!r}; choose one of {', '.join(Timeframe.values)}")
+    choice_check(timeframe, Timeframe, "timeframe")
     if start and end and start > end:
         raise InvalidParameter(f"--start {start} is after --end {end}")
     now = now or timezone.now()
@@ -135,6 +134,7 @@ def _has_sessions(start: date, end: date) -> bool:
 def _sync_one(symbol, source, timeframe, start, end, now, user, actor) -> SyncResult:
     start, end, accept_until = _sync_range(symbol, timeframe, start, end, now)
     result = SyncResult(symbol, timeframe, source, start, end)
+    details = {"requested_source": source, "start": start.isoformat(), "end": end.isoformat()}
     if not _has_sessions(start, end):
         DataAuditLog.objects.create(
             operation=AuditOperation.SYNC,
@@ -142,7 +142,7 @@ def _sync_one(symbol, source, timeframe, start, end, now, user, actor) -> SyncRe
             symbol=symbol,
             timeframe=timeframe,
             message=result.line(),
-            details={"requested_source": source, "start": start.isoformat(), "end": end.isoformat()},
+            details=details,
             user=user,
             actor=actor,
         )
@@ -163,30 +163,21 @@ def _sync_one(symbol, source, timeframe, start, end, now, user, actor) -> SyncRe
         return result
     result.source, result.failures = fetched.source, fetched.failures
     try:
-        result.summary = _store_fetched(symbol, timeframe, source, start, end, now, accept_until, fetched, user, actor)
+        result.summary = market_data_store_bars(
+            symbol=symbol,
+            timeframe=timeframe,
+            data_source=fetched.source,
+            raw_bars=fetched.bars,
+            operation=AuditOperation.SYNC,
+            user=user,
+            actor=actor,
+            now=now,
+            accept_until=accept_until,
+            details={**details, "fallback_failures": fetched.failures},
+        )
     except InvalidParameter as exc:  # e.g. real bars offered to a synthetic series (audited by the service)
         result.error = str(exc)
     return result
-
-
-def _store_fetched(symbol, timeframe, source, start, end, now, accept_until, fetched, user, actor) -> StoreSummary:
-    return market_data_store_bars(
-        symbol=symbol,
-        timeframe=timeframe,
-        data_source=fetched.source,
-        raw_bars=fetched.bars,
-        operation=AuditOperation.SYNC,
-        user=user,
-        actor=actor,
-        now=now,
-        accept_until=accept_until,
-        details={
-            "requested_source": source,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "fallback_failures": fetched.failures,
-        },
-    )
 
 
 def _fetch(symbol: str, source: str, timeframe: str, start: date, end: date) -> FetchResult:
