@@ -1,8 +1,11 @@
-"""Rows for the page tests: strategies, a consistent daily-performance history, backtest runs, overrides."""
+"""Rows for the page tests (strategies, a consistent daily-performance history, backtest runs, overrides) and
+the checks every page passes."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,6 +14,24 @@ from django.utils import timezone
 from jutsu.models import ConfigOverride
 from performance.models import DailyPerformance, EntityType
 from strategies.models import BacktestRun, BacktestStatus, Strategy
+
+CDN = re.compile(r"https?://(cdn|unpkg|cdnjs|code\.jquery|ajax\.googleapis|fonts\.googleapis)", re.I)
+
+
+def page_html(response) -> str:
+    """The page's HTML, once it is known to be a 200 without a traceback and without assets from a CDN."""
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    assert "Traceback" not in html
+    assert CDN.search(html) is None, "page loads assets from a CDN"
+    return html
+
+
+def chart_payload(html: str, script_id: str) -> dict:
+    """The charts' ``json_script`` payload with this id."""
+    match = re.search(rf'<script id="{script_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no chart payload"
+    return json.loads(match.group(1))
 
 
 def strategy_create(strategy_id: str, *, display_name: str | None = None, primary=False, active=True, order=1):

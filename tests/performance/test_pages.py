@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
@@ -12,25 +11,19 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from performance.models import EntityType
-from tests.performance.pages_seed import config_override_create, daily_performance_create, strategy_create
+from tests.performance.pages_seed import (
+    chart_payload,
+    config_override_create,
+    daily_performance_create,
+    page_html,
+    strategy_create,
+)
 
 pytestmark = pytest.mark.django_db
 
-CDN = re.compile(r"https?://(cdn|unpkg|cdnjs|code\.jquery|ajax\.googleapis|fonts\.googleapis)", re.I)
-
-
-def _html(response) -> str:
-    assert response.status_code == 200, response.status_code
-    html = response.content.decode()
-    assert "Traceback" not in html
-    assert CDN.search(html) is None, "page loads assets from a CDN"
-    return html
-
 
 def _chart_data(html: str) -> dict:
-    match = re.search(r'<script id="performance-chart-data" type="application/json">(.*?)</script>', html, re.S)
-    assert match, "no chart payload"
-    return json.loads(match.group(1))
+    return chart_payload(html, "performance-chart-data")
 
 
 def _queries(client: Client, url: str) -> int:
@@ -62,17 +55,17 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client, url):
 
 @pytest.mark.parametrize("url", ["/", "/performance/"])
 def test_viewer_and_admin_can_open_the_pages(viewer_client, admin_client, seeded, url):
-    _html(viewer_client.get(url))
-    _html(admin_client.get(url))
+    page_html(viewer_client.get(url))
+    page_html(admin_client.get(url))
 
 
 def test_admin_sees_the_admin_link_and_viewer_does_not(viewer_client, admin_client, seeded):
-    assert 'href="/admin/"' in _html(admin_client.get("/"))
-    assert 'href="/admin/"' not in _html(viewer_client.get("/"))
+    assert 'href="/admin/"' in page_html(admin_client.get("/"))
+    assert 'href="/admin/"' not in page_html(viewer_client.get("/"))
 
 
 def test_nav_links_mark_the_current_page(viewer_client, seeded):
-    html = _html(viewer_client.get("/performance/"))
+    html = page_html(viewer_client.get("/performance/"))
     assert 'href="/performance/" class="active"' in html
     assert 'href="/backtests/"' in html and 'href="/"' in html
 
@@ -82,7 +75,7 @@ def test_nav_links_mark_the_current_page(viewer_client, seeded):
 
 def test_overview_shows_each_active_strategy_with_latest_kpis_regime_and_sparkline(viewer_client, seeded):
     strategy_create("old", display_name="Retired strategy", active=False, order=9)
-    html = _html(viewer_client.get("/"))
+    html = page_html(viewer_client.get("/"))
     assert "Hierarchical Adaptive v3.5b" in html and "v3_5b" in html and "Hierarchical Adaptive v3.5d" in html
     assert "Retired strategy" not in html
     # the last seeded row: day 120 → cell 1 + (119 // 10) % 6 = 6, "crash"
@@ -96,25 +89,25 @@ def test_overview_shows_each_active_strategy_with_latest_kpis_regime_and_sparkli
 
 def test_overview_says_how_to_seed_a_strategy_without_daily_performance(viewer_client):
     strategy_create("v3_5b", primary=True)
-    html = _html(viewer_client.get("/"))
+    html = page_html(viewer_client.get("/"))
     assert "No daily performance yet" in html
     assert "python manage.py backtest v3_5b" in html
     assert "backfill_daily_performance --strategy v3_5b --mode paper --from-backtest" in html
 
 
 def test_overview_without_strategies_says_to_sync_the_registry(viewer_client):
-    html = _html(viewer_client.get("/"))
+    html = page_html(viewer_client.get("/"))
     assert "No active strategies" in html and "sync_strategies" in html
 
 
 def test_overview_mode_selector_reads_that_modes_rows(viewer_client, seeded):
-    html = _html(viewer_client.get("/?mode=online_live"))
+    html = page_html(viewer_client.get("/?mode=online_live"))
     assert "No daily performance yet" in html and "--mode online_live" in html
     assert '<option value="online_live" selected>' in html
 
 
 def test_overview_ignores_an_unknown_mode(viewer_client, seeded):
-    html = _html(viewer_client.get("/?mode=moon"))
+    html = page_html(viewer_client.get("/?mode=moon"))
     assert '<option value="paper" selected>' in html and "6 · crash" in html
 
 
@@ -137,7 +130,7 @@ def test_banner_lists_overrides_in_force_on_every_page(viewer_client, admin_user
     config_override_create(parameter="trading.max_position_pct", value="0.25", user=admin_user)
     config_override_create(parameter="trading.initial_capital", value="5", expires_in_hours=-1)  # expired
     for url in ("/", "/performance/", "/backtests/"):
-        html = _html(viewer_client.get(url))
+        html = page_html(viewer_client.get(url))
         assert "overrides-banner" in html
         assert "trading.max_position_pct" in html and "0.25" in html
         assert "by admin" in html and "expires" in html
@@ -145,7 +138,7 @@ def test_banner_lists_overrides_in_force_on_every_page(viewer_client, admin_user
 
 
 def test_no_banner_without_overrides(viewer_client, seeded):
-    assert "overrides-banner" not in _html(viewer_client.get("/"))
+    assert "overrides-banner" not in page_html(viewer_client.get("/"))
 
 
 def test_banner_is_not_shown_to_anonymous_visitors_on_error_pages(client, seeded):
@@ -159,7 +152,7 @@ def test_banner_is_not_shown_to_anonymous_visitors_on_error_pages(client, seeded
 
 
 def test_performance_page_defaults_to_the_primary_strategy_and_its_baseline(viewer_client, seeded):
-    html = _html(viewer_client.get("/performance/"))
+    html = page_html(viewer_client.get("/performance/"))
     data = _chart_data(html)
     assert [s["label"] for s in data["series"]] == ["Hierarchical Adaptive v3.5b", "QQQ (buy & hold)"]
     assert [s["kind"] for s in data["series"]] == ["strategy", "baseline"]
@@ -172,7 +165,7 @@ def test_performance_page_defaults_to_the_primary_strategy_and_its_baseline(view
 def test_performance_page_overlays_up_to_three_strategies(viewer_client, seeded):
     strategy_create("sma", order=3)
     daily_performance_create("sma", phase=2.0)
-    html = _html(viewer_client.get("/performance/?strategy=v3_5b&strategy=v3_5d&strategy=sma&range=ALL"))
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&strategy=v3_5d&strategy=sma&range=ALL"))
     labels = [s["label"] for s in _chart_data(html)["series"]]
     assert labels == ["Hierarchical Adaptive v3.5b", "Hierarchical Adaptive v3.5d", "Strategy sma", "QQQ (buy & hold)"]
     assert html.count('<tr class="kind-strategy">') == 3
@@ -181,7 +174,7 @@ def test_performance_page_overlays_up_to_three_strategies(viewer_client, seeded)
 def test_performance_page_refuses_a_fourth_strategy_with_a_message(viewer_client, seeded):
     for sid in ("x", "y"):
         strategy_create(sid, order=5)
-    html = _html(viewer_client.get("/performance/?strategy=v3_5b&strategy=v3_5d&strategy=x&strategy=y"))
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&strategy=v3_5d&strategy=x&strategy=y"))
     assert "Pick at most 3 strategies" in html
     assert [s["label"] for s in _chart_data(html)["series"]] == ["Hierarchical Adaptive v3.5b", "QQQ (buy & hold)"]
 
@@ -198,41 +191,41 @@ def test_performance_page_refuses_a_fourth_strategy_with_a_message(viewer_client
     ],
 )
 def test_performance_page_date_ranges_end_at_the_latest_data(viewer_client, seeded, query, first_date):
-    data = _chart_data(_html(viewer_client.get(f"/performance/?strategy=v3_5b&{query}")))
+    data = _chart_data(page_html(viewer_client.get(f"/performance/?strategy=v3_5b&{query}")))
     dates = data["series"][0]["dates"]
     assert dates[0] == first_date
     assert dates[-1] == ("2019-02-28" if "end=" in query else "2019-06-18")
 
 
 def test_performance_growth_series_starts_at_zero_for_the_range(viewer_client, seeded):
-    data = _chart_data(_html(viewer_client.get("/performance/?strategy=v3_5b&range=3M")))
+    data = _chart_data(page_html(viewer_client.get("/performance/?strategy=v3_5b&range=3M")))
     for series in data["series"]:
         assert series["growth"][0] == 0.0
         assert len(series["equity"]) == len(series["dates"]) == len(series["drawdown"])
 
 
 def test_performance_page_empty_range_and_empty_mode_say_what_to_do(viewer_client, seeded):
-    html = _html(viewer_client.get("/performance/?strategy=v3_5b&start=2030-01-01&end=2030-02-01"))
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&start=2030-01-01&end=2030-02-01"))
     assert "Pick a wider range" in html and "2019-06-18" in html
-    html = _html(viewer_client.get("/performance/?strategy=v3_5b&mode=dry_run"))
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&mode=dry_run"))
     assert "No daily performance yet" in html and "--mode dry_run" in html
     assert "plotly.min.js" not in html
 
 
 def test_performance_page_without_strategies_says_to_sync_them(viewer_client):
-    html = _html(viewer_client.get("/performance/"))
+    html = page_html(viewer_client.get("/performance/"))
     assert "sync_strategies" in html
 
 
 def test_performance_page_reports_invalid_input_and_uses_defaults(viewer_client, seeded):
-    html = _html(viewer_client.get("/performance/?mode=moon&start=2019-05-01&end=2019-04-01"))
+    html = page_html(viewer_client.get("/performance/?mode=moon&start=2019-05-01&end=2019-04-01"))
     assert "mode:" in html and "end:" in html
     data = _chart_data(html)
     assert data["series"][0]["dates"][-1] == "2019-06-18"
 
 
 def test_performance_page_kpis_are_computed_over_the_range(viewer_client, seeded):
-    html = _html(viewer_client.get("/performance/?strategy=v3_5b&range=ALL"))
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&range=ALL"))
     assert re.search(r"120 · 2019-01-02 → 2019-06-18", html)
 
 

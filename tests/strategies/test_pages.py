@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from strategies import display
 from strategies.models import BacktestStatus
-from tests.performance.pages_seed import backtest_run_create, config_override_create, strategy_create
+from tests.performance.pages_seed import (
+    backtest_run_create,
+    chart_payload,
+    config_override_create,
+    page_html,
+    strategy_create,
+)
 
 pytestmark = pytest.mark.django_db
 
-CDN = re.compile(r"https?://(cdn|unpkg|cdnjs|code\.jquery|ajax\.googleapis|fonts\.googleapis)", re.I)
-
-
-def _html(response) -> str:
-    assert response.status_code == 200, response.status_code
-    html = response.content.decode()
-    assert "Traceback" not in html
-    assert CDN.search(html) is None, "page loads assets from a CDN"
-    return html
-
 
 def _chart_data(html: str) -> dict:
-    match = re.search(r'<script id="backtest-chart-data" type="application/json">(.*?)</script>', html, re.S)
-    assert match, "no chart payload"
-    return json.loads(match.group(1))
+    return chart_payload(html, "backtest-chart-data")
 
 
 @pytest.fixture
@@ -51,8 +42,8 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client, strategy):
 def test_viewer_and_admin_can_open_both_pages(viewer_client, admin_client, strategy):
     run = backtest_run_create(strategy)
     for client in (viewer_client, admin_client):
-        _html(client.get("/backtests/"))
-        _html(client.get(f"/backtests/{run.pk}/"))
+        page_html(client.get("/backtests/"))
+        page_html(client.get(f"/backtests/{run.pk}/"))
 
 
 def test_unknown_backtest_is_a_friendly_404(viewer_client):
@@ -65,13 +56,13 @@ def test_unknown_backtest_is_a_friendly_404(viewer_client):
 
 
 def test_list_without_runs_says_how_to_start_one(viewer_client):
-    html = _html(viewer_client.get("/backtests/"))
+    html = page_html(viewer_client.get("/backtests/"))
     assert "No backtests yet" in html and "python manage.py backtest v3_5b --start" in html
 
 
 def test_list_shows_strategy_range_status_key_metrics_and_a_link(viewer_client, strategy):
     run = backtest_run_create(strategy)
-    html = _html(viewer_client.get("/backtests/"))
+    html = page_html(viewer_client.get("/backtests/"))
     assert f'href="/backtests/{run.pk}/"' in html
     assert "Hierarchical Adaptive v3.5b" in html and "2020-01-02 → " in html
     assert "status-completed" in html
@@ -81,7 +72,7 @@ def test_list_shows_strategy_range_status_key_metrics_and_a_link(viewer_client, 
 
 def test_list_keeps_runs_whose_strategy_row_is_gone(viewer_client):
     backtest_run_create(None)
-    assert "gone_strategy" in _html(viewer_client.get("/backtests/"))
+    assert "gone_strategy" in page_html(viewer_client.get("/backtests/"))
 
 
 def test_list_query_count_is_constant_and_never_loads_the_curves(viewer_client, strategy):
@@ -93,7 +84,7 @@ def test_list_query_count_is_constant_and_never_loads_the_curves(viewer_client, 
         backtest_run_create(other if n % 2 else strategy, days=200)
     config_override_create()
     with CaptureQueriesContext(connection) as large:
-        html = _html(viewer_client.get("/backtests/"))
+        html = page_html(viewer_client.get("/backtests/"))
     assert len(large.captured_queries) == len(small.captured_queries) <= 6
     run_query = next(
         q["sql"] for q in large.captured_queries if "strategies_backtestrun" in q["sql"] and "LIMIT" in q["sql"]
@@ -105,9 +96,9 @@ def test_list_query_count_is_constant_and_never_loads_the_curves(viewer_client, 
 def test_list_paginates(viewer_client, strategy):
     for _ in range(55):
         backtest_run_create(strategy, days=10)
-    html = _html(viewer_client.get("/backtests/"))
+    html = page_html(viewer_client.get("/backtests/"))
     assert "Page 1 of 2" in html and "?page=2" in html
-    assert "Page 2 of 2" in _html(viewer_client.get("/backtests/?page=2"))
+    assert "Page 2 of 2" in page_html(viewer_client.get("/backtests/?page=2"))
 
 
 # --- detail -------------------------------------------------------------------------------------------------
@@ -115,7 +106,7 @@ def test_list_paginates(viewer_client, strategy):
 
 def test_detail_shows_charts_trades_fills_regime_parameters_warnings_and_metrics(viewer_client, strategy):
     run = backtest_run_create(strategy, days=60)
-    html = _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    html = page_html(viewer_client.get(f"/backtests/{run.pk}/"))
     for chart in ("equity-chart", "drawdown-chart", "regime-chart"):
         assert f'id="{chart}"' in html
     data = _chart_data(html)
@@ -137,7 +128,7 @@ def test_detail_shows_charts_trades_fills_regime_parameters_warnings_and_metrics
 def test_detail_limits_a_long_trades_table(viewer_client, strategy):
     trade = {"symbol": "QQQ", "entry_date": "2020-01-02", "exit_date": "2020-01-03", "qty": "1", "pnl": "-1"}
     run = backtest_run_create(strategy, trades=[trade] * 600)
-    html = _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    html = page_html(viewer_client.get(f"/backtests/{run.pk}/"))
     assert "600 closed, latest 500 shown" in html
     assert html.count("<tr><td>QQQ</td>") == 500
 
@@ -146,14 +137,14 @@ def test_detail_of_a_failed_run_shows_the_error_and_no_charts(viewer_client, str
     run = backtest_run_create(
         strategy, status=BacktestStatus.FAILED, error="DataMissing: no bars for TQQQ", equity_curve=[], metrics={}
     )
-    html = _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    html = page_html(viewer_client.get(f"/backtests/{run.pk}/"))
     assert "no bars for TQQQ" in html and "no equity curve" in html
     assert "plotly.min.js" not in html and "backtest-chart-data" not in html
 
 
 def test_detail_of_a_running_run_says_to_come_back(viewer_client, strategy):
     run = backtest_run_create(strategy, status=BacktestStatus.RUNNING, equity_curve=[], metrics={})
-    assert "This backtest is running" in _html(viewer_client.get(f"/backtests/{run.pk}/"))
+    assert "This backtest is running" in page_html(viewer_client.get(f"/backtests/{run.pk}/"))
 
 
 def test_detail_query_count_does_not_grow_with_the_run(viewer_client, strategy):
