@@ -19,10 +19,13 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         authenticated = bool(user is not None and user.is_authenticated)
+        # Accept, then close with our code: a close before accept is an HTTP 403 the client cannot read.
         if not authenticated and settings.AUTH_REQUIRED:
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if authenticated and not await self._allowed(user):
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         ensure_outbox_relay()

@@ -233,14 +233,21 @@ def test_every_websocket_route_declares_a_permission():
 
 
 def _ws_connect(path: str) -> tuple[bool, int | None]:
+    """(connected, close code). Refusals are accepted then closed, so the client can read our code."""
     application = websocket_auth(URLRouter(websocket_urlpatterns))
+    # A browser-like socket (cookie auth) must come from an allowed origin; token sockets need none.
+    headers = [] if "token=" in path else [(b"origin", b"http://localhost:8000"), (b"host", b"localhost")]
 
     async def scenario():
-        communicator = WebsocketCommunicator(application, path)
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, code = await communicator.connect(timeout=3)
-        if connected:
-            await communicator.disconnect()
-        return connected, code
+        if not connected:
+            return connected, code
+        output = await communicator.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            return False, output.get("code")
+        await communicator.disconnect()
+        return True, None
 
     return async_to_sync(scenario)()
 

@@ -7,7 +7,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import AnonymousUser
 
 from jutsu import events
 from jutsu.models import LiveEventOutbox
@@ -27,16 +26,6 @@ def test_event_payload_is_versioned_with_type_and_timestamp():
     assert event["type"] == "data_refresh" and event["version"] == 1 and event["timestamp"]
     with pytest.raises(ValueError):
         events.build_event("no_such_event", {})
-
-
-@pytest.mark.django_db(transaction=True)
-def test_anonymous_socket_is_closed_with_4001():
-    async def scenario():
-        communicator = connect(AnonymousUser())
-        connected, code = await communicator.connect()
-        assert connected is False and code == 4001
-
-    async_to_sync(scenario)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -92,5 +81,52 @@ def test_other_processes_write_to_the_outbox_and_the_web_process_relays(viewer_u
         assert message["type"] == "job_status" and message["job"] == "eod_finalization"
         await communicator.disconnect()
         events._relay_task.cancel()
+
+    async_to_sync(scenario)()
+
+
+# --- the real WebSocket stack (origin check + authentication + routes) -----------------------------
+
+
+def real_stack_connect(path: str, headers=()):
+    from jutsu.routing import websocket_application
+
+    return WebsocketCommunicator(websocket_application(), path, headers=list(headers))
+
+
+async def closed_with(communicator) -> int | None:
+    connected, code = await communicator.connect()
+    if not connected:
+        return code
+    output = await communicator.receive_output(timeout=3)
+    return output.get("code") if output["type"] == "websocket.close" else None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unauthenticated_socket_is_accepted_then_closed_with_4001_so_clients_can_read_the_code():
+    async def scenario():
+        communicator = real_stack_connect("/ws/", [(b"origin", b"http://localhost:8000"), (b"host", b"localhost")])
+        assert await closed_with(communicator) == 4001
+        invalid = real_stack_connect("/ws/?token=not.a.jwt")
+        assert await closed_with(invalid) == 4001
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_clients_need_no_origin_but_cookie_sockets_must_come_from_an_allowed_host(viewer_user):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = str(AccessToken.for_user(viewer_user))
+
+    async def scenario():
+        api_client = real_stack_connect(f"/ws/?token={token}")
+        connected, _ = await api_client.connect()
+        assert connected
+        assert (await api_client.receive_json_from())["type"] == "hello"
+        await api_client.disconnect()
+        foreign = real_stack_connect("/ws/", [(b"origin", b"https://evil.example"), (b"host", b"localhost")])
+        connected, _ = await foreign.connect()
+        assert connected is False
 
     async_to_sync(scenario)()
