@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI shipped in the wheel: the docs need no CDN
     "django_celery_beat",
     "channels",
     "simple_history",
@@ -191,6 +192,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Algorithmic trading platform: performance, strategies, backtests, control.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 DISABLE_DOCS = JUTSU.disable_docs
 USE_DAILY_PERFORMANCE = JUTSU.use_daily_performance

@@ -6,7 +6,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from jutsu.status_api import HealthApi, ReadyApi
 
@@ -22,8 +22,8 @@ class SchemaApi(_DocsPermission, SpectacularAPIView):
     """OpenAPI schema (hidden when DISABLE_DOCS is on)."""
 
 
-class DocsPage(_DocsPermission, SpectacularSwaggerView):
-    """Interactive API docs (hidden when DISABLE_DOCS is on)."""
+class DocsPage(_DocsPermission, SpectacularSwaggerSplitView):
+    """Interactive API docs (hidden when DISABLE_DOCS is on); no inline script, assets from /static/."""
 
 
 api_patterns = [
