@@ -126,6 +126,13 @@ def _secret_key(env: Mapping[str, str], environment: str, data_dir: Path) -> str
     return key
 
 
+def _default_origin(env: Mapping[str, str], rp_id: str, production: bool) -> str:
+    """Production: https://<rp id>. Otherwise the local server (passkeys need a host name, not an IP)."""
+    if production:
+        return f"https://{rp_id}"
+    return f"http://{rp_id}:{env_int(env, 'PORT', 8000, minimum=1)}"
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, base_dir: Path = BASE_DIR) -> JutsuSettings:
     """Build the settings object from the environment and the YAML files."""
     env = os.environ if environ is None else environ
@@ -178,6 +185,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, base_dir: Path = 
         config_dir=config_dir,
         webauthn_rp_id=rp_id,
         webauthn_rp_name=env.get("WEBAUTHN_RP_NAME", "Jutsu Labs"),
-        webauthn_origin=env.get("WEBAUTHN_ORIGIN") or (f"https://{rp_id}" if production else "http://localhost:8000"),
+        webauthn_origin=env.get("WEBAUTHN_ORIGIN") or _default_origin(env, rp_id, production),
         fernet_keys=fernet,
     )

@@ -199,3 +199,12 @@ def test_unparseable_database_url_is_reported_masked():
 )
 def test_urls_are_masked(url, masked):
     assert mask_url(url) == masked
+
+
+def test_passkey_origin_follows_the_local_port_outside_production(tmp_path, config_dir):
+    settings = load_settings(base_env(tmp_path, config_dir, PORT="9000"))
+    assert (settings.webauthn_rp_id, settings.webauthn_origin) == ("localhost", "http://localhost:9000")
+    production = load_settings(
+        base_env(tmp_path, config_dir, JUTSU_ENV="production", SECRET_KEY="k" * 64, ALLOWED_HOSTS="jutsu.example.com")
+    )
+    assert (production.webauthn_rp_id, production.webauthn_origin) == ("jutsu.example.com", "https://jutsu.example.com")

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             if embedded:
                 self._start_jobs(concurrency)
             self._start_web(host, port)
-            self.stdout.write(f"Jutsu Labs is serving on http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
+            shown = "localhost" if host in ("127.0.0.1", "::1") else host
+            self.stdout.write(f"Jutsu Labs is serving on http://{shown}:{port}/  (admin: http://{shown}:{port}/admin/)")
             self.stdout.flush()
             self._supervise()
         finally:

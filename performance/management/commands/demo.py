@@ -49,9 +49,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\n"
-                f"  Jutsu Labs demo: http://127.0.0.1:{port}/\n"
+                f"  Jutsu Labs demo: http://localhost:{port}/  (or 127.0.0.1; passkeys need localhost)\n"
                 f"  Log in with   username: {DEMO_ADMIN}   password: {password}\n"
-                f"  Django admin: http://127.0.0.1:{port}/admin/\n"
+                f"  Django admin: http://localhost:{port}/admin/\n"
             )
         )
         self.stdout.flush()
