@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import QuerySet
 
 from jutsu.errors import NotFound
-from strategies.models import BacktestRun, Strategy
+from strategies.models import BacktestRun, BacktestStatus, Strategy
 
 # The heavy per-day JSON columns of a run: lists never load them.
 SERIES_FIELDS = ("equity_curve", "baseline_curve", "fills", "trades", "regime", "warnings", "params", "config")
@@ -39,3 +41,11 @@ def backtest_runs_list(*, strategy_id: str | None = None, status: str | None = N
 def backtest_run_get(run_id: int) -> BacktestRun | None:
     """One run with everything it produced, or ``None``."""
     return BacktestRun.objects.select_related("strategy", "started_by").filter(pk=run_id).first()
+
+
+def backtest_run_completed(*, strategy_id: str, start: date, end: date) -> BacktestRun | None:
+    """The newest completed run of ``strategy_id`` over exactly ``[start, end]``, or ``None``."""
+    runs = BacktestRun.objects.filter(
+        strategy_id_text=strategy_id, status=BacktestStatus.COMPLETED, start_date=start, end_date=end
+    )
+    return runs.order_by("-id").first()

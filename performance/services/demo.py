@@ -1,0 +1,74 @@
+"""Demo history for a fresh installation (``manage.py load_demo_data``): for each active strategy, a backtest
+over the whole stored history after its warm-up (reused when that range already ran), and its daily performance
+seeded from that backtest. Idempotent: a second run changes nothing unless new bars arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from jutsu.errors import DataMissing
+from jutsu.scheduler.calendar import trading_days
+from performance.selectors import daily_performance_latest
+from performance.services.backfill import BackfillSummary, daily_performance_seed_from_backtest
+from strategies.engine.strategy import get_strategy_class
+from strategies.models import BacktestRun, Strategy
+from strategies.selectors import backtest_run_completed
+from strategies.services.backtests import WARMUP_MARGIN, BacktestRequest, backtest_run_execute
+from strategies.services.registry import strategy_effective_params
+from trading.selectors import market_data_coverage
+
+#: bars a demo backtest needs after its warm-up to be worth showing
+MIN_DEMO_BARS = 20
+
+
+@dataclass
+class DemoHistory:
+    """What ``demo_history_load`` did for one strategy."""
+
+    strategy_id: str
+    run: BacktestRun
+    run_created: bool
+    seeded: BackfillSummary | None = None
+    up_to: date | None = None  # the rows already reached the run's end: nothing seeded
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.run_created:
+            out.append(f"{self.strategy_id}: backtest #{self.run.pk} {self.run.start_date} … {self.run.end_date}")
+        if self.seeded is not None:
+            out.append(f"{self.strategy_id}: daily performance seeded — {self.seeded.line()}")
+        else:
+            out.append(f"{self.strategy_id}: daily performance already up to {self.up_to}")
+        return out
+
+
+def demo_backtest_range(strategy: Strategy) -> tuple[date, date]:
+    """First tradable date (after warm-up) and last date that every required symbol of ``strategy`` covers."""
+    engine = get_strategy_class(strategy.strategy_class)(strategy_effective_params(strategy))
+    coverages = [market_data_coverage(symbol) for symbol in engine.required_symbols]
+    missing = [c.symbol for c in coverages if not c.has_data]
+    if missing:
+        raise DataMissing(f"no bars for {', '.join(missing)}")
+    first = max(c.first_date for c in coverages)
+    end = min(c.last_date for c in coverages)
+    days = trading_days(first, end)
+    warmup = engine.warmup_bars + WARMUP_MARGIN
+    if len(days) <= warmup + MIN_DEMO_BARS:
+        raise DataMissing(f"not enough history ({len(days)} days) for a {warmup}-bar warm-up")
+    return days[warmup], end
+
+
+def demo_history_load(strategy: Strategy, *, mode: str) -> DemoHistory:
+    """Backtest ``strategy`` over its demo range (or reuse that run) and seed its daily performance from it."""
+    start, end = demo_backtest_range(strategy)
+    run = backtest_run_completed(strategy_id=strategy.strategy_id, start=start, end=end)
+    created = run is None
+    if run is None:
+        run = backtest_run_execute(BacktestRequest(strategy.strategy_id, start, end))
+    latest = daily_performance_latest(strategy.strategy_id, mode)
+    if latest is not None and latest.trading_date >= end:
+        return DemoHistory(strategy.strategy_id, run, created, up_to=latest.trading_date)
+    summary = daily_performance_seed_from_backtest(run_id=run.pk, mode=mode, expected_strategy=strategy.strategy_id)
+    return DemoHistory(strategy.strategy_id, run, created, seeded=summary)
