@@ -28,7 +28,7 @@ AUTO = "auto"
 SYNC_SOURCES = (AUTO, DataSource.YAHOO, DataSource.SCHWAB, DataSource.SYNTHETIC)
 DEFAULT_HISTORY_DAYS = 3653  # first sync of a symbol without --start: about ten years
 #: a session's daily bar counts as final this long after the closing bell.
-SETTLE_MINUTES = 15
+SETTLE_MINUTES = 5
 BAR_MINUTES = {"1H": 60, "15m": 15, "5m": 5}
 DEMO_SYMBOLS = ("QQQ", "TQQQ", "PSQ", "SQQQ", "TLT", "TMF", "TMV")
 
