@@ -42,12 +42,6 @@ class SecondFactorView(AuthenticateView):
     webauthn_form_class = PasskeyAssertionForm
     template_name = "mfa/authenticate.html"
 
-    def get_form_class(self):
-        return SecondFactorCodeForm
-
-    def get_webauthn_form_class(self):
-        return PasskeyAssertionForm
-
     def get_context_data(self, **kwargs) -> dict:
         from accounts.services.passkeys import passkey_authentication_begin
 
