@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from jutsu.conf.resolver import resolve_value
@@ -210,25 +211,23 @@ def _last_closed_session(now: datetime) -> date:
 
 
 def _first_day(pairs: list[tuple[str, str]]) -> date | None:
-    firsts = []
-    for sid, mode in pairs:
-        snap = (
-            PerformanceSnapshot.objects.filter(strategy_id=sid, mode=mode)
-            .order_by("timestamp")
-            .values_list("timestamp", flat=True)
-            .first()
-        )
-        if snap is not None:
-            firsts.append(calendar.market_date(snap))
-        row = (
-            DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id=sid, mode=mode)
-            .order_by("trading_date")
-            .values_list("trading_date", flat=True)
-            .first()
-        )
-        if row is not None:
-            firsts.append(row)
-    return min(firsts) if firsts else None
+    """The earliest New York date with a snapshot or a row among these (strategy_id, mode) pairs. Two queries."""
+    ids, wanted = {sid for sid, _ in pairs}, set(pairs)
+    snapshots = (
+        PerformanceSnapshot.objects.filter(strategy_id__in=ids)
+        .values_list("strategy_id", "mode")
+        .annotate(first=Min("timestamp"))
+        .order_by()
+    )
+    rows = (
+        DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id__in=ids)
+        .values_list("entity_id", "mode")
+        .annotate(first=Min("trading_date"))
+        .order_by()
+    )
+    firsts = [calendar.market_date(first) for sid, mode, first in snapshots if (sid, mode) in wanted]
+    firsts += [first for sid, mode, first in rows if (sid, mode) in wanted]
+    return min(firsts, default=None)
 
 
 _SNAPSHOT_FIELDS = [f.attname for f in PerformanceSnapshot._meta.concrete_fields]
