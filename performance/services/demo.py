@@ -72,3 +72,31 @@ def demo_history_load(strategy: Strategy, *, mode: str) -> DemoHistory:
         return DemoHistory(strategy.strategy_id, run, created, up_to=latest.trading_date)
     summary = daily_performance_seed_from_backtest(run_id=run.pk, mode=mode, expected_strategy=strategy.strategy_id)
     return DemoHistory(strategy.strategy_id, run, created, seeded=summary)
+
+
+def demo_remove() -> dict[str, int]:
+    """Delete the demo before real data is imported: synthetic bars and everything computed here.
+
+    Backtest runs, daily performance, EOD status and snapshots go too, so a real history never
+    continues a synthetic one. Refused (``ConflictError``) when live-trading history exists — that
+    is not a demo database. Returns what was deleted, by kind.
+    """
+    from django.db import transaction
+
+    from jutsu.errors import ConflictError
+    from performance.models import DailyPerformance, EODJobStatus, PerformanceSnapshot
+    from trading.marketdata.sync import DEMO_SYMBOLS, market_data_remove_synthetic
+    from trading.modes import Mode
+
+    if DailyPerformance.objects.filter(mode=Mode.ONLINE_LIVE).exists():
+        raise ConflictError("live-trading history exists: this is not a demo database, nothing removed")
+    with transaction.atomic():
+        counts = {
+            "backtest runs": BacktestRun.objects.all().delete()[0],
+            "daily performance rows": DailyPerformance.objects.all().delete()[0],
+            "EOD status rows": EODJobStatus.objects.all().delete()[0],
+            "snapshots": PerformanceSnapshot.objects.all().delete()[0],
+        }
+        removed = market_data_remove_synthetic(symbols=DEMO_SYMBOLS, actor="load_demo_data --remove")
+    counts["synthetic bars"] = sum(removed.values())
+    return counts

@@ -53,3 +53,5 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(error))
         style = self.style.WARNING if summary.errors else self.style.SUCCESS
         self.stdout.write(style(f"backfill: {summary.total_rows} rows — {summary.line()}"))
+        if summary.errors:
+            raise CommandError(f"{len(summary.errors)} day(s) could not be computed (listed above)")

@@ -8,15 +8,19 @@
    from day one.
 
 Idempotent: running it again changes nothing unless new bars arrived.
+
+``--remove`` undoes it before real data is imported: it deletes the synthetic bars and everything
+computed in this database (backtest runs, daily performance, EOD status, snapshots), so real
+history never continues a synthetic one. It refuses when live-trading history exists.
 """
 
 from __future__ import annotations
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from jutsu.errors import JutsuError
-from performance.services.demo import demo_history_load
+from performance.services.demo import demo_history_load, demo_remove
 from strategies.selectors import strategies_list
 from trading.modes import Mode
 from trading.selectors import market_data_coverage
@@ -27,8 +31,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--mode", default=Mode.PAPER, choices=Mode.values)
+        parser.add_argument(
+            "--remove", action="store_true", help="delete the demo: synthetic bars and everything computed from them"
+        )
 
-    def handle(self, *args, mode: str, **options):
+    def handle(self, *args, mode: str, remove: bool, **options):
+        if remove:
+            self._remove()
+            return
         self._market_data()
         for strategy in strategies_list(active_only=True).order_by("execution_order"):
             try:
@@ -38,6 +48,13 @@ class Command(BaseCommand):
                 continue
             for line in history.lines():
                 self.stdout.write(f"  {line}")
+
+    def _remove(self) -> None:
+        try:
+            counts = demo_remove()
+        except JutsuError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write("demo removed: " + ", ".join(f"{n} {label}" for label, n in counts.items()))
 
     def _market_data(self) -> None:
         coverage = market_data_coverage("QQQ")
