@@ -6,14 +6,8 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Min, Q
 
-from trading.marketdata.validation import Jump, Repair
+from trading.marketdata.validation import Jump, Repair, bar_label
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataMetadata, MarketData
-from trading.sources.base import DAILY
-
-
-def bar_label(moment: datetime, timeframe: str) -> str:
-    """How messages name a bar: its trading date (daily) or its UTC instant (intraday)."""
-    return moment.date().isoformat() if timeframe == DAILY else moment.isoformat()
 
 
 def correction_row(repair: Repair, *, base: dict, user, actor: str, now: datetime) -> DataAuditLog:

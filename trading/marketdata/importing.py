@@ -29,13 +29,12 @@ from django.utils import timezone
 from jutsu.errors import InvalidParameter, JutsuError
 from trading.marketdata.bookkeeping import (
     audit_failure,
-    bar_label,
     correction_row,
     data_metadata_refresh,
     jump_flag_row,
     publish_data_refresh,
 )
-from trading.marketdata.validation import Bar, Rejection, Repair, detect_jumps, validate_bars
+from trading.marketdata.validation import Bar, Rejection, Repair, bar_label, detect_jumps, validate_bars
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataSource, MarketData, Timeframe
 from trading.sources.base import DAILY, RawBar
 from trading.sources.csv_file import read_csv_bars

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils import timezone
 from jutsu.errors import InvalidParameter
 from trading.marketdata.bookkeeping import audit_failure, data_metadata_refresh
 from trading.marketdata.importing import StoreSummary, choice_check, market_data_store_bars, normalise_symbol
+from trading.marketdata.validation import midnight_utc
 from trading.models import AuditOperation, AuditOutcome, DataAuditLog, DataMetadata, DataSource, MarketData, Timeframe
 from trading.sources.base import DAILY, SourceUnavailable
 from trading.sources.registry import FetchResult, fetch_with_fallback, get_source
@@ -42,10 +43,6 @@ def last_completed_session(now: datetime) -> date:
     if current is not None and now >= current.close + timedelta(minutes=SETTLE_MINUTES):
         return today
     return previous_trading_day(today)
-
-
-def _midnight_utc(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 # ── sync ───────────────────────────────────────────────────────────────────────────────────────────
@@ -121,7 +118,7 @@ def _sync_range(symbol: str, timeframe: str, start: date | None, end: date | Non
         else:
             start = end - timedelta(days=DEFAULT_HISTORY_DAYS)
     # a daily bar is final once its session closed; an intraday bar once its interval ended
-    last_final = _midnight_utc(end) if timeframe == DAILY else now - timedelta(minutes=BAR_MINUTES[timeframe])
+    last_final = midnight_utc(end) if timeframe == DAILY else now - timedelta(minutes=BAR_MINUTES[timeframe])
     return start, end, last_final
 
 

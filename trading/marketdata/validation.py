@@ -117,15 +117,21 @@ class Jump:
 # ── timestamps ─────────────────────────────────────────────────────────────────────────────────────
 
 
-def _midnight_utc(day: date) -> datetime:
+def midnight_utc(day: date) -> datetime:
+    """The storage timestamp of ``day``'s daily bar: 00:00 UTC of that date."""
     return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def bar_label(moment: datetime, timeframe: str) -> str:
+    """How messages name a bar: its trading date (daily) or its UTC instant (intraday)."""
+    return moment.date().isoformat() if timeframe == DAILY else moment.isoformat()
 
 
 def _daily_from_instant(moment: datetime) -> datetime:
     moment = moment.astimezone(UTC)
     if moment.time() == time(0):
         return moment
-    return _midnight_utc(moment.astimezone(NEW_YORK).date())
+    return midnight_utc(moment.astimezone(NEW_YORK).date())
 
 
 def _from_epoch(number: float) -> datetime:
@@ -152,7 +158,7 @@ def normalise_timestamp(value: object, timeframe: str) -> datetime:
     elif isinstance(value, date):
         if not daily:
             raise ValueError(f"timestamp {value.isoformat()} has no time of day, needed for {timeframe} bars")
-        result = _midnight_utc(value)
+        result = midnight_utc(value)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         moment = _from_epoch(float(value))
         result = _daily_from_instant(moment) if daily else moment
@@ -172,14 +178,14 @@ def _parse_text_timestamp(text: str, daily: bool, timeframe: str) -> datetime:
             day = date.fromisoformat(text)
             if not daily:
                 raise ValueError(f"timestamp {text!r} has no time of day, needed for {timeframe} bars")
-            return _midnight_utc(day)
+            return midnight_utc(day)
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         if "time of day" in str(exc):
             raise
         raise ValueError(f"timestamp {text!r} is not an ISO date or date-time")
     if daily:
-        return _midnight_utc(moment.date())  # the date as written, in the vendor's own offset
+        return midnight_utc(moment.date())  # the date as written, in the vendor's own offset
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -226,7 +232,7 @@ def parse_volume(value: object) -> int:
 
 def _label(raw: RawBar, timestamp: datetime | None, timeframe: str) -> str:
     if timestamp is not None:
-        return timestamp.date().isoformat() if timeframe == DAILY else timestamp.isoformat()
+        return bar_label(timestamp, timeframe)
     return "" if _is_missing(raw.timestamp) else str(raw.timestamp)
 
 
