@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._tally import WarningTally
 from .errors import DataError, EngineError
 from .feed import Bar, MarketFeed
 from .portfolio import ZERO, Costs, Portfolio, to_money
@@ -124,7 +125,7 @@ class _Run:
         self.config = config
         self.portfolio = Portfolio(config.initial_capital, config.costs)
         self.baseline = Portfolio(config.initial_capital, config.costs)
-        self.warnings: dict[str, list[Any]] = {}
+        self.warnings = WarningTally()
         # Decimal prices are made on first use (most bars of most symbols are never booked)
         self._money: dict[str, dict[str, list[Decimal | None]]] = {
             field: {s: [None] * len(b) for s, b in feed.bars.items()} for field in ("open", "close")
@@ -139,13 +140,6 @@ class _Run:
         if value is None:
             value = cache[k] = to_money(self.feed.bars[symbol].lists[field][k])
         return value
-
-    def warn(self, key: str, message: str, date: dt.date | None = None) -> None:
-        entry = self.warnings.get(key)
-        if entry is None:
-            self.warnings[key] = [message, date, date, 1]
-        else:
-            entry[2], entry[3] = date, entry[3] + 1
 
     def price(self, symbol: str, field: str) -> Decimal:
         """Today's ``field`` price if the symbol has a bar today, else its last close."""
@@ -180,7 +174,7 @@ class _Run:
                     first = self.feed.first_date(symbol)
                     why = "has no data" if first is None else ("has not started yet" if first > date else "has no bar")
                     action = "its target weight stayed in cash" if weight > 0 else "its holding could not be sold"
-                    self.warn(f"untradable-{symbol}-{weight > 0}", f"{symbol} {why}: {action}", date)
+                    self.warnings.add(f"untradable-{symbol}-{weight > 0}", f"{symbol} {why}: {action}", date)
                 return None
             price = prices[symbol] = self.price(symbol, field)
             return math.floor(equity * Decimal(repr(weight)) / price)
@@ -331,9 +325,7 @@ def _result(run, strategy, config, notes, start_i, first_trade_i, pending, equit
     scaled = run.portfolio.scaled_buys
     if scaled:
         warnings.append(f"{len(scaled)} buy(s) were reduced to fit the available cash (first on {scaled[0][0]})")
-    for message, first, last, count in (*run.warnings.values(),):
-        span = f" ({count} times, {first} … {last})" if count > 1 else f" ({first})"
-        warnings.append(message + span)
+    warnings += run.warnings.lines("times")
     warnings += strategy.warnings
     symbols = {
         s: {"first": b.days[0].astype(object), "last": b.days[-1].astype(object), "bars": len(b)}

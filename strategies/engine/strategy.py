@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+from ._tally import WarningTally
 from .errors import InvalidOrderError, StrategyNotFoundError
 from .feed import Bar
 from .params import Param, validate_params
@@ -97,7 +98,7 @@ class Strategy:
         self.check_params()
         self.context = StrategyContext()
         self._orders: list[Order] = []
-        self._warnings: dict[str, list[Any]] = {}
+        self._warnings = WarningTally()
 
     # ------------------------------------------------------------------ declarations (override)
     def check_params(self) -> None:
@@ -164,22 +165,12 @@ class Strategy:
         """
         if bar is not None and not bar.tradable:
             return
-        date = bar.date if bar is not None else None
-        entry = self._warnings.get(key)
-        if entry is None:
-            self._warnings[key] = [message, date, date, 1]
-        else:
-            entry[2] = date
-            entry[3] += 1
+        self._warnings.add(key, message, bar.date if bar is not None else None)
 
     @property
     def warnings(self) -> list[str]:
         """Human-readable warnings gathered so far."""
-        out = []
-        for message, first, last, count in self._warnings.values():
-            span = f" ({count} bars, {first} … {last})" if count > 1 else (f" ({first})" if first else "")
-            out.append(message + span)
-        return out
+        return self._warnings.lines("bars")
 
     def validate_targets(self, targets: Mapping[str, float]) -> dict[str, float]:
         """Check target weights (known symbols, finite, ≥ 0, sum ≤ 1) and drop the cash entry."""
