@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from jutsu.asgi_limits import BodySizeLimit  # noqa: E402
 from jutsu.events import mark_web_process  # noqa: E402
 from jutsu.routing import websocket_application  # noqa: E402
 
@@ -17,7 +18,7 @@ mark_web_process()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app),
         "websocket": websocket_application(),
     }
 )

@@ -8,6 +8,7 @@ import time
 from django.conf import settings
 from django.utils.deprecation import MiddlewareMixin
 
+from jutsu.asgi_limits import too_large_message
 from jutsu.client_ip import is_trusted_proxy, resolve_client_ip
 from jutsu.http import error_response
 
@@ -34,8 +35,7 @@ class RequestSizeLimitMiddleware(MiddlewareMixin):
         except ValueError:
             return error_response(request, 400, "Invalid Content-Length header")
         if length > settings.MAX_REQUEST_SIZE:
-            limit_mb = settings.MAX_REQUEST_SIZE / (1024 * 1024)
-            return error_response(request, 413, f"Request body too large (limit {limit_mb:g} MB)")
+            return error_response(request, 413, too_large_message())
         return None
 
 

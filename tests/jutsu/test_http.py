@@ -95,3 +95,58 @@ def test_access_log_has_no_query_string(caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "jutsu.access"]
     assert lines and "GET /api/status/health 200" in lines[-1]
     assert "token" not in lines[-1]
+
+
+# --- chunked bodies (no Content-Length) at the ASGI boundary ---------------------------------------
+
+
+def run_asgi(app, path: str, chunks: list[bytes]):
+    from asgiref.sync import async_to_sync
+
+    incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    sent: list[dict] = []
+    scope = {"type": "http", "method": "POST", "path": path, "headers": [(b"transfer-encoding", b"chunked")]}
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async_to_sync(app)(scope, receive, send)
+    return sent
+
+
+def test_chunked_body_over_the_limit_gets_413_before_the_application_sees_it(settings):
+    from jutsu.asgi_limits import BodySizeLimit
+
+    settings.MAX_REQUEST_SIZE = 1024
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+
+    sent = run_asgi(BodySizeLimit(app), "/api/auth/login", [b"x" * 600, b"x" * 600])
+    assert reached == []
+    assert sent[0]["status"] == 413
+    assert sent[1]["body"].startswith(b'{"detail": "Request body too large')
+
+
+def test_chunked_body_within_the_limit_is_replayed_whole(settings):
+    from jutsu.asgi_limits import BodySizeLimit
+
+    settings.MAX_REQUEST_SIZE = 4096
+    seen = []
+    lengths = []
+
+    async def app(scope, receive, send):
+        lengths.extend(v for k, v in scope["headers"] if k == b"content-length")
+        while True:
+            message = await receive()
+            seen.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+
+    run_asgi(BodySizeLimit(app), "/api/auth/login", [b"a" * 1000, b"b" * 1000])
+    assert b"".join(seen) == b"a" * 1000 + b"b" * 1000
+    assert lengths == [b"2000"]  # Django reads Content-Length bytes: the chunked body now has one
