@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -57,3 +60,41 @@ def admin_client(admin_user) -> Client:
     client = Client()
     client.force_login(admin_user)
     return client
+
+
+# --- no credential in any log line, across the whole suite --------------------------------------------
+
+_SUITE_LOG: list[str] = []
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+
+
+class _SuiteLogCapture(logging.Handler):
+    """Every log line the suite produces, formatted with the production filters (what an operator reads)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        from accounts.logging import MaskAuthPathsFilter
+        from jutsu.logging import MaskSecretsFilter, TextFormatter
+
+        self.addFilter(MaskSecretsFilter())
+        self.addFilter(MaskAuthPathsFilter())
+        self.setFormatter(TextFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _SUITE_LOG.append(self.format(record))
+        except Exception:  # a broken record must not break the suite; it is not a leak either
+            pass
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(_SuiteLogCapture())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if a test password or a JWT reached any log line."""
+    secrets = (TEST_PASSWORD,)
+    leaks = [line for line in _SUITE_LOG if any(s in line for s in secrets) or _JWT.search(line)]
+    if leaks:
+        session.config.get_terminal_writer().line("credentials found in log lines:\n" + "\n".join(leaks[:10]), red=True)
+        session.exitstatus = 1
