@@ -80,7 +80,7 @@ def verdict(seconds: float, target: float) -> str:
 
 def bench_v35b(repeat: int) -> None:
     data = {s: load_csv(s) for s in V35B_SYMBOLS}
-    config = BacktestConfig(start="2010-02-11", end="2020-07-02")
+    config = BacktestConfig(initial_capital="10000", start="2010-02-11", end="2020-07-02")
     make = lambda: create_strategy("hierarchical_adaptive_v3_5b")  # noqa: E731
     first, median, cpu, result = timed(make, data, config, repeat)
     days = len(result.equity_curve)
@@ -113,7 +113,7 @@ def bench_synthetic(repeat: int) -> None:
     data = generate_synthetic_bars(["QQQ", "TQQQ", "PSQ", "TLT", "TMF", "TMV"], "2000-01-03", "2024-12-31", seed=42)
     generated = time.perf_counter() - t0
     make = lambda: create_strategy("hierarchical_adaptive_v3_5b")  # noqa: E731
-    first, median, cpu, result = timed(make, data, BacktestConfig(), repeat)
+    first, median, cpu, result = timed(make, data, BacktestConfig(initial_capital="10000"), repeat)
     print(f"v3.5b, 25 years of synthetic bars (2000-01-03 … 2024-12-31, {result.bars_processed} bars, 6 symbols)")
     print(f"  generation seconds  {generated:.3f}")
     print(f"  engine seconds      {describe_time(first, median, cpu, repeat)}")

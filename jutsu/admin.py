@@ -61,6 +61,14 @@ class ConfigOverrideAdmin(SimpleHistoryAdmin):
     search_fields = ("parameter", "reason", "value")
     actions = ["deactivate_selected"]
     history_list_display = ["value", "is_active", "expires_at", "deactivation_reason"]
+    change_list_template = "admin/jutsu/configoverride/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        """The override list, with every runtime parameter's effective value and where it comes from."""
+        from jutsu.conf.resolver import resolve_all
+
+        effective = [e.as_dict() for e in resolve_all()]
+        return super().changelist_view(request, {**(extra_context or {}), "effective": effective})
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

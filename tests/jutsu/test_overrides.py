@@ -218,3 +218,13 @@ def test_admin_form_shows_why_an_override_is_refused(yaml_dir, admin_client):
     assert response.status_code == 200
     assert "not a valid float" in response.content.decode()
     assert ConfigOverride.objects.count() == 0
+
+
+def test_admin_lists_effective_values_with_their_source(yaml_dir, admin_client, admin_user):
+    config_override_set(parameter="trading.slippage", value="0.002", reason="wide spreads", user=admin_user)
+    html = admin_client.get("/admin/jutsu/configoverride/").content.decode()
+    table = html[html.index('id="effective-configuration"') :]
+    row = table[table.index("<td>trading.slippage</td>") :].split("</tr>")[0]
+    assert "<td>0.002</td>" in row and "<td>override</td>" in row
+    row = table[table.index("<td>trading.execution_time</td>") :].split("</tr>")[0]
+    assert "<td>close</td>" in row and "<td>yaml</td>" in row
