@@ -15,11 +15,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import Invitation, User
 from accounts.services.invitations import invitation_revoke
+from accounts.services.second_factors import second_factor_remove
 from accounts.services.users import user_delete, user_unlock, user_update
 from jutsu.admin_base import ReadOnlyAdmin
 from jutsu.errors import JutsuError
-from jutsu.models import SecurityEventType
-from jutsu.security import security_event_record
 
 
 @admin.register(User)
@@ -134,24 +133,7 @@ class SecondFactorAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        from accounts.selectors import mfa_status
-        from accounts.services.backup_codes import backup_codes_delete
-
-        user, kind, pk = obj.user, obj.type, obj.pk
-        obj.delete()
-        if not mfa_status(user)["enabled"]:
-            backup_codes_delete(user=user)
-        event = (
-            SecurityEventType.PASSKEY_REVOKED
-            if kind == Authenticator.Type.WEBAUTHN
-            else SecurityEventType.TWO_FA_DISABLED
-        )
-        security_event_record(
-            event,
-            user=request.user,
-            request=request,
-            details={"target_username": user.username, "authenticator_id": pk, "type": kind, "by": "admin"},
-        )
+        second_factor_remove(authenticator=obj, removed_by=request.user, request=request)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

@@ -43,6 +43,13 @@ def passkey_authenticators(user) -> QuerySet:
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.WEBAUTHN).order_by("created_at")
 
 
+def mfa_enrolled(user) -> bool:
+    """Whether ``user`` has a second factor (a TOTP app or a passkey). One query."""
+    return Authenticator.objects.filter(
+        user_id=user.pk, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
 def backup_codes_remaining(user) -> int:
     return BackupCode.objects.filter(user_id=user.pk, used_at__isnull=True).count()
 

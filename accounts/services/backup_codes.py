@@ -15,6 +15,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import selectors
 from accounts.models import BackupCode
 
 CODE_COUNT = 10
@@ -69,5 +70,7 @@ def backup_code_use(*, user, code: str) -> bool:
     return False
 
 
-def backup_codes_delete(*, user) -> None:
-    BackupCode.objects.filter(user_id=user.pk).delete()
+def backup_codes_delete_if_unused(*, user) -> None:
+    """Delete ``user``'s backup codes once no second factor is left: they would be meaningless."""
+    if not selectors.mfa_enrolled(user):
+        BackupCode.objects.filter(user_id=user.pk).delete()

@@ -34,7 +34,7 @@ from fido2.webauthn import (
 from accounts import selectors
 from accounts.errors import AccountLocked, SecondFactorFailed
 from accounts.models import AuthChallenge, ChallengePurpose
-from accounts.services.backup_codes import backup_codes_delete
+from accounts.services.backup_codes import backup_codes_delete_if_unused
 from jutsu.errors import ConflictError, InvalidParameter, NotFound
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
@@ -257,8 +257,7 @@ def passkey_revoke(*, user, passkey_id: int, request=None) -> None:
             raise NotFound(f"passkey {passkey_id} does not exist")
         name = authenticator.data.get("name", "")
         authenticator.delete()
-        if not selectors.mfa_status(user)["enabled"]:
-            backup_codes_delete(user=user)
+        backup_codes_delete_if_unused(user=user)
         security_event_record(
             SecurityEventType.PASSKEY_REVOKED,
             user=user,

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts import selectors
 from accounts.errors import InvalidCode
 from accounts.models import AuthChallenge, ChallengePurpose
-from accounts.services.backup_codes import backup_codes_delete, backup_codes_generate
+from accounts.services.backup_codes import backup_codes_delete_if_unused, backup_codes_generate
 from accounts.services.login import CONFIRM, second_factor_verify
 from jutsu.errors import ConflictError, InvalidParameter
 from jutsu.models import SecurityEventType
@@ -133,8 +133,7 @@ def totp_disable(*, user, code: str, request=None) -> None:
     method = second_factor_verify(user=user, code=code, request=request, purpose=CONFIRM)
     with transaction.atomic():
         Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).delete()
-        if not selectors.passkey_authenticators(user).exists():
-            backup_codes_delete(user=user)  # no second factor left: the codes would be meaningless
+        backup_codes_delete_if_unused(user=user)
         security_event_record(
             SecurityEventType.TWO_FA_DISABLED,
             user=user,

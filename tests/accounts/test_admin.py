@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import SecurityEvent, User
+from accounts.models import BackupCode, SecurityEvent, User
 from accounts.services.totp import totp_enable, totp_setup_begin
 from tests.accounts.conftest import totp_now
 
@@ -58,6 +58,7 @@ def test_removing_a_lost_totp_in_the_admin_is_audited(admin_client, viewer_user)
     assert setup.secret not in page and "fernet:" not in page
     admin_client.post(f"/admin/mfa/authenticator/{authenticator.pk}/delete/", {"post": "yes"})
     assert not Authenticator.objects.exists()
+    assert not BackupCode.objects.exists(), "no second factor left: the backup codes go too"
     assert SecurityEvent.objects.filter(event_type="2FA_DISABLED", details__target_username="viewer").exists()
 
 
