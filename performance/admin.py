@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 
 from jutsu.admin_base import ReadOnlyAdmin
 from jutsu.errors import JutsuError
-from performance.models import DailyPerformance, EODJobStatus, PerformanceSnapshot
+from performance.models import DailyPerformance, EODJobStatus, EODStatus, PerformanceSnapshot
 from performance.services.eod import eod_finalize_date
 
 
@@ -63,5 +63,5 @@ class EODJobStatusAdmin(ReadOnlyAdmin):
             except JutsuError as exc:
                 self.message_user(request, f"{day}: {exc}", messages.ERROR)
                 continue
-            level = messages.SUCCESS if status.status == "completed" else messages.WARNING
+            level = messages.SUCCESS if status.status == EODStatus.COMPLETED else messages.WARNING
             self.message_user(request, f"{day}: {status.status}", level)
