@@ -265,19 +265,13 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
         start, end = _entity_range(params, entity_type, entity_id, mode)
         rows = selectors.daily_performance_history(entity_type, entity_id, mode, start, end)
         if params["format"] == "csv":
+            values = rows.values_list(*CSV_FIELDS)
             if "limit" in request.query_params or "offset" in request.query_params:
-                rows = HistoryPagination().paginate_queryset(rows, request, view=self)
-            return _csv_response(
-                rows.values_list(*CSV_FIELDS) if hasattr(rows, "values_list") else _as_tuples(rows),
-                f"{entity_type}-{entity_id}-{mode}.csv",
-            )
+                values = HistoryPagination().paginate_queryset(values, request, view=self)
+            return _csv_response(values, f"{entity_type}-{entity_id}-{mode}.csv")
         paginator = HistoryPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(DailyPerformanceOutput(page, many=True).data)
-
-
-def _as_tuples(rows):
-    return [tuple(getattr(row, name) for name in CSV_FIELDS) for row in rows]
 
 
 class DailyPerformanceComparisonApi(APIView):

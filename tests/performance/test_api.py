@@ -114,7 +114,8 @@ def test_history_as_csv_has_a_header_and_one_line_per_day(seeded, viewer_api):
     assert rows[0]["trading_date"] == DAYS[0].isoformat() and rows[0]["entity_id"] == "alpha"
     assert float(rows[-1]["sharpe_ratio"]) != 0
     paged = viewer_api.get("/api/v2/daily-performance/history?strategy_id=alpha&format=csv&limit=5&offset=1")
-    assert len(paged.content.decode().strip().splitlines()) == 1 + 5
+    lines = paged.content.decode().strip().splitlines()
+    assert len(lines) == 1 + 5 and lines[1].startswith(f"{DAYS[1].isoformat()},strategy,alpha,paper,")
 
 
 @pytest.mark.parametrize(
