@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from jutsu.errors import DataMissing
+from trading import selectors as trading_selectors
 
 Closes = dict[str, dict[date, float]]
 
@@ -20,12 +21,10 @@ def closes_between(symbols: Iterable[str], start: date, end: date) -> Closes:
 
     A symbol without bars maps to an empty dict: the caller decides whether that is an error.
     """
-    from trading.selectors import market_data_frames
-
     wanted = sorted({s.strip().upper() for s in symbols if s and s.strip()})
     if not wanted:
         return {}
-    frames = market_data_frames(wanted, start, end)
+    frames = trading_selectors.market_data_frames(wanted, start, end)
     return {symbol: dict(zip(frame.index, frame["close"].tolist(), strict=True)) for symbol, frame in frames.items()}
 
 
@@ -48,9 +47,7 @@ def closed_trade_pnls(
     every day has none (trade statistics stay 0 for live history, while backtest-seeded history carries the
     backtest's trades).
     """
-    from trading import selectors
-
-    reader = getattr(selectors, "closed_trade_pnls", None)
+    reader = getattr(trading_selectors, "closed_trade_pnls", None)
     if reader is None:
         return {}
     by_mode: dict[str, list[str]] = defaultdict(list)
