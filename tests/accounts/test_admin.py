@@ -40,12 +40,15 @@ def test_users_cannot_be_added_in_the_admin(admin_client):
 
 
 def test_the_lockout_fields_are_read_only(admin_client, viewer_user):
-    admin_client.post(
+    User.objects.filter(pk=viewer_user.pk).update(failed_login_count=3)
+    response = admin_client.post(
         f"/admin/accounts/user/{viewer_user.pk}/change/",
         {**change_form(viewer_user), "failed_login_count": "0", "is_staff": "on", "is_superuser": "on"},
     )
+    assert response.status_code == 302, response.content.decode()[:2000]
     viewer_user.refresh_from_db()
     assert not viewer_user.is_staff and not viewer_user.is_superuser
+    assert viewer_user.failed_login_count == 3
 
 
 def test_removing_a_lost_totp_in_the_admin_is_audited(admin_client, viewer_user):
