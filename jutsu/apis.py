@@ -9,10 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jutsu.conf.resolver import resolve, resolve_all
-from jutsu.errors import InvalidParameter
 from jutsu.models import ConfigOverride, JobRun, JobTrigger
 from jutsu.scheduler.registry import get_job
-from jutsu.scheduler.schedules import PREFIX, schedule_overview
+from jutsu.scheduler.schedules import schedule_overview, schedule_set_enabled
 from jutsu.selectors import config_overrides_in_force, job_last_runs, job_runs
 from jutsu.services.config_overrides import config_override_reset, config_override_set
 
@@ -137,19 +136,11 @@ class SchedulerToggleApi(APIView):
 
     @extend_schema(request=JobNameInput, responses={200: dict})
     def post(self, request):
-        from django_celery_beat.models import PeriodicTask
-
         serializer = JobNameInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        spec = get_job(serializer.validated_data["job"])
-        tasks = PeriodicTask.objects.filter(name__startswith=f"{PREFIX}{spec.name}")
-        tasks = [t for t in tasks if t.name == f"{PREFIX}{spec.name}" or t.name.startswith(f"{PREFIX}{spec.name}#")]
-        if not tasks:
-            raise InvalidParameter(f"job {spec.name} has no schedule (run sync_schedules)")
-        for task in tasks:
-            task.enabled = self.enabled
-            task.save()  # save() marks the schedule changed for beat
-        return Response({"job": spec.name, "enabled": self.enabled})
+        job_name = serializer.validated_data["job"]
+        schedule_set_enabled(job_name, enabled=self.enabled)
+        return Response({"job": job_name, "enabled": self.enabled})
 
 
 class SchedulerTriggerApi(APIView):

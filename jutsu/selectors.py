@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from jutsu.models import ConfigOverride, JobRun
 
@@ -21,8 +21,6 @@ def job_runs(*, job_name: str | None = None) -> QuerySet[JobRun]:
 
 
 def job_last_runs() -> dict[str, JobRun]:
-    """The latest run of every job that has run."""
-    latest: dict[str, JobRun] = {}
-    for run in JobRun.objects.order_by("job_name", "-started_at", "-id").distinct():
-        latest.setdefault(run.job_name, run)
-    return latest
+    """The latest run of every job that has run, in one query."""
+    newest = JobRun.objects.filter(job_name=OuterRef("job_name")).order_by("-started_at", "-id").values("pk")[:1]
+    return {run.job_name: run for run in JobRun.objects.filter(pk=Subquery(newest))}

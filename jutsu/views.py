@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from jutsu.http import error_response
-
-logger = logging.getLogger(__name__)
 
 
 def bad_request(request, exception=None):

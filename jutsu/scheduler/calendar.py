@@ -115,3 +115,14 @@ def next_trading_day(day: date) -> date:
 def market_date(moment: datetime) -> date:
     """The New York calendar date of an aware datetime."""
     return moment.astimezone(NEW_YORK).date()
+
+
+def last_closed_session(now: datetime, *, settle_minutes: int = 0) -> date:
+    """The latest session whose close (plus ``settle_minutes``) is at or before ``now`` (aware)."""
+    from datetime import timedelta
+
+    today = market_date(now)
+    current = session(today)
+    if current is not None and now >= current.close + timedelta(minutes=settle_minutes):
+        return today
+    return previous_trading_day(today)

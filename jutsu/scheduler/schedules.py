@@ -105,3 +105,25 @@ def schedule_overview() -> list[dict]:
             }
         )
     return rows
+
+
+def schedule_set_enabled(job_name: str, *, enabled: bool) -> int:
+    """Enable or disable every beat row of ``job_name`` (beat notices at once). Returns the rows changed."""
+    from django_celery_beat.models import PeriodicTask
+
+    from jutsu.errors import InvalidParameter
+    from jutsu.scheduler.registry import get_job
+
+    spec = get_job(job_name)
+    names = {f"{PREFIX}{spec.name}"}
+    tasks = [
+        t
+        for t in PeriodicTask.objects.filter(name__startswith=f"{PREFIX}{spec.name}")
+        if t.name in names or t.name.startswith(f"{PREFIX}{spec.name}#")
+    ]
+    if not tasks:
+        raise InvalidParameter(f"job {spec.name} has no schedule (run sync_schedules)")
+    for task in tasks:
+        task.enabled = enabled
+        task.save()  # save() marks the schedule as changed for beat
+    return len(tasks)

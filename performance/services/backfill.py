@@ -125,7 +125,7 @@ def daily_performance_backfill(
     summary = BackfillSummary()
     if not pairs:
         return summary
-    end = end or _last_closed_session(now)
+    end = end or calendar.last_closed_session(now)
     start = start or _first_day(pairs)
     if start is None or start > end:
         if start is not None:
@@ -200,14 +200,6 @@ def _pairs(strategies: dict[str, Strategy], mode: str | None) -> list[tuple[str,
     found = set(snaps.values_list("strategy_id", "mode").distinct().order_by())
     found |= set(rows.values_list("entity_id", "mode").distinct().order_by())
     return sorted(found)
-
-
-def _last_closed_session(now: datetime) -> date:
-    today = calendar.market_date(now)
-    session = calendar.session(today)
-    if session is not None and session.close <= now:
-        return today
-    return calendar.previous_trading_day(today)
 
 
 def _first_day(pairs: list[tuple[str, str]]) -> date | None:

@@ -69,6 +69,14 @@ def test_previous_and_next_trading_days_skip_closures():
     assert len(calendar.trading_days(date(2019, 1, 1), date(2019, 12, 31))) == 252
 
 
+def test_last_closed_session_knows_half_days_and_settling_time():
+    ny = calendar.NEW_YORK
+    assert calendar.last_closed_session(datetime(2019, 11, 29, 13, 1, tzinfo=ny)) == date(2019, 11, 29)
+    assert calendar.last_closed_session(datetime(2019, 11, 29, 12, 59, tzinfo=ny)) == date(2019, 11, 27)
+    assert calendar.last_closed_session(datetime(2019, 12, 2, 16, 3, tzinfo=ny), settle_minutes=5) == date(2019, 11, 29)
+    assert calendar.last_closed_session(datetime(2019, 12, 2, 16, 5, tzinfo=ny), settle_minutes=5) == date(2019, 12, 2)
+
+
 # --- runs ----------------------------------------------------------------------------------------------
 
 

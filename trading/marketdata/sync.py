@@ -35,14 +35,10 @@ DEMO_SYMBOLS = ("QQQ", "TQQQ", "PSQ", "SQQQ", "TLT", "TMF", "TMV")
 
 
 def last_completed_session(now: datetime) -> date:
-    """The latest NYSE session whose close (plus ``SETTLE_MINUTES``) is at or before ``now``."""
-    from jutsu.scheduler.calendar import market_date, previous_trading_day, session
+    """The latest NYSE session whose daily bar is final: close plus ``SETTLE_MINUTES`` at or before ``now``."""
+    from jutsu.scheduler.calendar import last_closed_session
 
-    today = market_date(now)
-    current = session(today)
-    if current is not None and now >= current.close + timedelta(minutes=SETTLE_MINUTES):
-        return today
-    return previous_trading_day(today)
+    return last_closed_session(now, settle_minutes=SETTLE_MINUTES)
 
 
 # ── sync ───────────────────────────────────────────────────────────────────────────────────────────
