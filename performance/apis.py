@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -31,8 +31,6 @@ from performance.models import DailyPerformance, EntityType, EODJobStatus
 from trading.modes import Mode
 
 DEFAULT_MODE = Mode.PAPER
-SUNSET = "Wed, 30 Jun 2027 00:00:00 GMT"
-SUCCESSOR = '</api/v2/daily-performance>; rel="successor-version"'
 CSV_FIELDS = (
     "trading_date",
     "entity_type",
@@ -123,13 +121,13 @@ class ComparisonInput(RangeInput):
         return ids
 
 
-def _valid(serializer_class, request) -> dict:
+def query_params_valid(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
-def _range(params: dict, latest: date | None) -> tuple[date | None, date | None]:
+def date_range(params: dict, latest: date | None) -> tuple[date | None, date | None]:
     """``(start, end)`` from ``start_date``/``end_date``, or ``days`` back from ``end_date``/the latest row."""
     start, end = params.get("start_date"), params.get("end_date")
     if params.get("days"):
@@ -140,13 +138,13 @@ def _range(params: dict, latest: date | None) -> tuple[date | None, date | None]
     return start, end
 
 
-def _entity_range(params: dict, entity_type: str, entity_id: str, mode: str) -> tuple[date | None, date | None]:
+def entity_date_range(params: dict, entity_type: str, entity_id: str, mode: str) -> tuple[date | None, date | None]:
     """:func:`_range` for one entity: ``days`` without ``end_date`` count back from its latest row."""
     latest = None
     if params.get("days") and not params.get("end_date"):
         row = selectors.daily_performance_latest(entity_id, mode, entity_type=entity_type)
         latest = row.trading_date if row else None
-    return _range(params, latest)
+    return date_range(params, latest)
 
 
 def _entity(params: dict) -> tuple[str, str]:
@@ -180,10 +178,48 @@ class EODStatusOutput(serializers.ModelSerializer):
 
 
 class CsvCapableMixin:
-    """Lets ``?format=csv`` reach the view (DRF would look for a CSV renderer) while errors stay JSON."""
+    """``?format=csv`` on any performance endpoint: the JSON payload's table, as CSV; errors stay JSON.
+
+    A view lists its rows with ``csv_rows(data) -> (filename, [dict, …])``; the history view streams its own
+    columns instead. ``format`` other than json/csv is a 400 naming the parameter.
+    """
 
     def perform_content_negotiation(self, request, force=False):
-        return JSONRenderer(), JSONRenderer.media_type
+        return JSONRenderer(), JSONRenderer.media_type  # DRF would 404 on a format it has no renderer for
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.query_params.get("format", "json") not in ("json", "csv"):
+            raise serializers.ValidationError({"format": "use json or csv"})
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        wants_csv = request.query_params.get("format") == "csv" and response.status_code == 200
+        if wants_csv and isinstance(response, Response) and hasattr(self, "csv_rows"):
+            filename, rows = self.csv_rows(response.data)
+            csv_response = _dict_rows_csv(rows, filename, getattr(self, "csv_columns", ()))
+            return super().finalize_response(request, csv_response, *args, **kwargs)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _dict_rows_csv(rows: list[dict], filename: str, columns=()) -> HttpResponse:
+    """One line per dict; the header is ``columns`` (for empty tables) followed by every key seen."""
+    columns = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, sort_keys=True)
+    return str(value)
 
 
 def _csv_response(rows, filename: str) -> HttpResponse:
@@ -205,14 +241,20 @@ class LatestInput(serializers.Serializer):
     strategy_id = serializers.CharField(required=False, max_length=50)
 
 
-class DailyPerformanceLatestApi(APIView):
+class DailyPerformanceLatestApi(CsvCapableMixin, APIView):
     """Latest row of a strategy (with its baseline's), or of every active strategy when no id is given."""
 
     permission = "performance:read"
 
+    def csv_rows(self, data):
+        if "strategies" in data:
+            return f"latest-{data['mode']}.csv", [item["latest"] for item in data["strategies"] if item["latest"]]
+        rows = [row for row in (data["latest"], data["baseline"]) if row]
+        return f"latest-{data['strategy_id']}-{data['mode']}.csv", rows
+
     @extend_schema(parameters=[LatestInput], responses={200: dict})
     def get(self, request):
-        params = _valid(LatestInput, request)
+        params = query_params_valid(LatestInput, request)
         mode = params["mode"]
         strategy_id = params.get("strategy_id")
         if not strategy_id:
@@ -259,10 +301,10 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
 
     @extend_schema(parameters=[EntityRangeInput], responses={200: DailyPerformanceOutput(many=True)})
     def get(self, request):
-        params = _valid(EntityRangeInput, request)
+        params = query_params_valid(EntityRangeInput, request)
         entity_type, entity_id = _entity(params)
         mode = params["mode"]
-        start, end = _entity_range(params, entity_type, entity_id, mode)
+        start, end = entity_date_range(params, entity_type, entity_id, mode)
         rows = selectors.daily_performance_history(entity_type, entity_id, mode, start, end)
         if params["format"] == "csv":
             values = rows.values_list(*CSV_FIELDS)
@@ -274,15 +316,23 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
         return paginator.get_paginated_response(DailyPerformanceOutput(page, many=True).data)
 
 
-class DailyPerformanceComparisonApi(APIView):
+class DailyPerformanceComparisonApi(CsvCapableMixin, APIView):
     """Up to three strategies (``strategy_ids=a,b,c``) plus their baselines, as equity series for one chart."""
 
     permission = "performance:read"
 
+    def csv_rows(self, data):
+        rows = [
+            {"entity_type": item["entity_type"], "entity_id": item["entity_id"], **point}
+            for item in data["series"]
+            for point in item["points"]
+        ]
+        return f"comparison-{data['mode']}.csv", rows
+
     @extend_schema(parameters=[ComparisonInput], responses={200: dict})
     def get(self, request):
-        params = _valid(ComparisonInput, request)
-        start, end = _range(params, None)  # ``days`` without ``end_date``: cut below, at the newest row of all
+        params = query_params_valid(ComparisonInput, request)
+        start, end = date_range(params, None)  # ``days`` without ``end_date``: cut below, at the newest row of all
         series = selectors.daily_performance_comparison(
             params["strategy_ids"], params["mode"], start, end, include_baselines=params["baseline"]
         )
@@ -319,23 +369,31 @@ class EODStatusInput(PageInput):
     days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=30)
 
 
-class EODStatusListApi(APIView):
+class EODStatusListApi(CsvCapableMixin, APIView):
     """EOD finalisation status of the last ``days`` (default 30) dates that have one, newest first."""
 
     permission = "performance:read"
 
+    csv_columns = tuple(EODStatusOutput().fields)
+
+    def csv_rows(self, data):
+        return "eod-status.csv", list(data["results"])
+
     @extend_schema(parameters=[EODStatusInput], responses={200: EODStatusOutput(many=True)})
     def get(self, request):
-        params = _valid(EODStatusInput, request)
+        params = query_params_valid(EODStatusInput, request)
         paginator = HistoryPagination()
         page = paginator.paginate_queryset(selectors.eod_status_recent(params["days"]), request, view=self)
         return paginator.get_paginated_response(EODStatusOutput(page, many=True).data)
 
 
-class EODStatusTodayApi(APIView):
+class EODStatusTodayApi(CsvCapableMixin, APIView):
     """Today's (New York) EOD status; ``status`` is null until the job has started."""
 
     permission = "performance:read"
+
+    def csv_rows(self, data):
+        return f"eod-status-{data['trading_date']}.csv", [dict(data)]
 
     @extend_schema(responses={200: dict})
     def get(self, request):
@@ -345,98 +403,3 @@ class EODStatusTodayApi(APIView):
         if found is None:
             return Response({**body, "status": None, "early_close": calendar.is_early_close(today)})
         return Response({**body, **EODStatusOutput(found).data, "early_close": calendar.is_early_close(today)})
-
-
-# ── V1 (deprecated) ────────────────────────────────────────────────────────────────────────────────
-
-
-class V1Input(RangeInput):
-    strategy_id = serializers.CharField(max_length=50)
-
-
-class DeprecatedV1Mixin:
-    """RFC 8594/9745 headers on every V1 response, errors included; the successor is V2."""
-
-    permission = "performance:read"
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["Deprecation"] = "true"
-        response["Sunset"] = SUNSET
-        response["Link"] = SUCCESSOR
-        return response
-
-    def rows(self, request) -> tuple[dict, list]:
-        """The strategy's daily rows (``USE_DAILY_PERFORMANCE``) or its end-of-day snapshots (flag off)."""
-        params = _valid(V1Input, request)
-        strategy_id, mode = params["strategy_id"], params["mode"]
-        if settings.USE_DAILY_PERFORMANCE:
-            start, end = _entity_range(params, EntityType.STRATEGY, strategy_id, mode)
-            return params, list(selectors.daily_performance_history(EntityType.STRATEGY, strategy_id, mode, start, end))
-        start, end = _range(params, None)
-        return params, selectors.snapshot_daily_rows(strategy_id, mode, start, end)
-
-
-class PerformanceV1Api(DeprecatedV1Mixin, APIView):
-    """Deprecated: the strategy's latest KPIs (use ``GET /api/v2/daily-performance``)."""
-
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        last = rows[-1] if rows else None
-        metrics = selectors.v1_metrics(rows)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "as_of": last.trading_date.isoformat() if last else None,
-                "current_equity": str(last.total_equity) if last else None,
-                "metrics": metrics,
-            }
-        )
-
-
-class EquityCurveV1Api(DeprecatedV1Mixin, APIView):
-    """Deprecated: equity per day (use ``/api/v2/daily-performance/history``)."""
-
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "equity_curve": [{"date": r.trading_date.isoformat(), "equity": str(r.total_equity)} for r in rows],
-            }
-        )
-
-
-class DrawdownV1Api(DeprecatedV1Mixin, APIView):
-    """Deprecated: drawdown per day (use ``/api/v2/daily-performance/history``)."""
-
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "max_drawdown": min((r.drawdown for r in rows), default=None),
-                "drawdown": [{"date": r.trading_date.isoformat(), "drawdown": r.drawdown} for r in rows],
-            }
-        )
-
-
-class RegimeBreakdownV1Api(DeprecatedV1Mixin, APIView):
-    """Deprecated: returns per regime cell (days, strategy and baseline compounded returns)."""
-
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "cells": selectors.regime_breakdown(rows, params["mode"]),
-            }
-        )

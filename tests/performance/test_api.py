@@ -236,3 +236,31 @@ def test_list_endpoints_use_a_fixed_number_of_queries(viewer_api):
         "v1": _queries(viewer_api, "/api/performance/regime-breakdown?strategy_id=alpha"),
     }
     assert large == small
+
+
+@pytest.mark.parametrize("url", V2 + V1)
+def test_every_endpoint_answers_csv_with_a_header_and_rows(seeded, viewer_api, url):
+    response = viewer_api.get(url + ("&" if "?" in url else "?") + "format=csv")
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows and rows[0] and all(len(row) == len(rows[0]) for row in rows)
+    if "eod-status" not in url:  # the seeded history has no EOD runs yet: header only
+        assert len(rows) >= 2
+    if url in V1:
+        assert response["Deprecation"] == "true"
+
+
+def test_comparison_csv_has_one_line_per_entity_and_day(seeded, viewer_api):
+    response = viewer_api.get("/api/v2/daily-performance/comparison?strategy_ids=alpha,beta&format=csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    entities = {(r["entity_type"], r["entity_id"]) for r in rows}
+    assert entities == {("strategy", "alpha"), ("strategy", "beta"), ("baseline", "QQQ")}
+    assert len(rows) == 3 * len(DAYS)
+
+
+@pytest.mark.parametrize("url", V2 + V1)
+def test_an_unknown_format_is_400_naming_the_parameter(seeded, viewer_api, url):
+    response = viewer_api.get(url + ("&" if "?" in url else "?") + "format=xml")
+    assert response.status_code == 400
+    assert "format" in response.json()["detail"]
