@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
@@ -65,3 +65,17 @@ def exception_handler(exc, context):
         detail = _flatten(getattr(exc, "detail", "")) or _DEFAULT_DETAIL.get(response.status_code, "Error")
     response.data = {"detail": detail, "code": code}
     return response
+
+
+class PageInput(serializers.Serializer):
+    """``limit``/``offset`` validated before a paginator reads them: junk is a 400, not a silent default."""
+
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=5000)
+    offset = serializers.IntegerField(required=False, min_value=0)
+
+
+def query_params_valid(serializer_class, request) -> dict:
+    """Validate ``request.query_params`` with ``serializer_class``; errors are 400s naming the parameter."""
+    serializer = serializer_class(data=request.query_params.dict())
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -24,6 +24,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jutsu.api import PageInput, query_params_valid
 from jutsu.errors import NotFound
 from jutsu.scheduler import calendar
 from performance import selectors
@@ -87,13 +88,6 @@ class RangeInput(serializers.Serializer):
         return attrs
 
 
-class PageInput(serializers.Serializer):
-    """Validated only (the paginator reads them): junk is a 400, not a silent default."""
-
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=5000)
-    offset = serializers.IntegerField(required=False, min_value=0)
-
-
 class EntityRangeInput(PageInput, RangeInput):
     strategy_id = serializers.CharField(required=False, max_length=50)
     baseline = serializers.CharField(required=False, max_length=10)
@@ -119,12 +113,6 @@ class ComparisonInput(RangeInput):
                 f"at most {selectors.MAX_COMPARED_STRATEGIES} strategies can be compared, got {len(ids)}"
             )
         return ids
-
-
-def query_params_valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.query_params.dict())
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def date_range(params: dict, latest: date | None) -> tuple[date | None, date | None]:

@@ -12,8 +12,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jutsu.api import query_params_valid
 from performance import selectors
-from performance.apis import CsvCapableMixin, RangeInput, date_range, entity_date_range, query_params_valid
+from performance.apis import CsvCapableMixin, RangeInput, date_range, entity_date_range
 from performance.models import EntityType
 
 SUNSET = "Wed, 30 Jun 2027 00:00:00 GMT"

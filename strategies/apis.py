@@ -10,6 +10,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jutsu.api import PageInput, query_params_valid
 from jutsu.errors import InvalidParameter, NotFound
 from strategies.engine.backtest import FILL_MODES
 from strategies.engine.strategy import get_strategy_class
@@ -106,6 +107,7 @@ class BacktestListApi(APIView):
 
     @extend_schema(responses=BacktestListItem(many=True))
     def get(self, request):
+        query_params_valid(PageInput, request)
         status = request.query_params.get("status")
         if status and status not in BacktestStatus.values:
             raise InvalidParameter(f"status: {status!r} is not one of {', '.join(BacktestStatus.values)}")

@@ -44,6 +44,7 @@ def test_runs_are_listed_without_heavy_series_and_fetched_in_parts(market, viewe
     assert len(equity["equity_curve"]) == len(run.equity_curve)
     assert viewer_api.get("/api/backtests/999999").status_code == 404
     assert viewer_api.get("/api/backtests?status=bogus").status_code == 400
+    assert viewer_api.get("/api/backtests?limit=lots").json()["detail"].startswith("limit")
 
 
 def test_viewer_cannot_start_a_backtest(market, viewer_api):
