@@ -47,82 +47,65 @@ class DeprecatedV1Mixin(CsvCapableMixin):
         start, end = date_range(params, None)
         return params, selectors.snapshot_daily_rows(strategy_id, mode, start, end)
 
+    # Each view names its CSV file and the payload key that holds its table, and builds the payload.
+    csv_name = ""
+    csv_key = ""
 
-class PerformanceV1Api(DeprecatedV1Mixin, APIView):
-    """Deprecated: the strategy's latest KPIs (use ``GET /api/v2/daily-performance``)."""
+    def payload(self, params: dict, rows: list) -> dict:
+        raise NotImplementedError
 
     def csv_rows(self, data):
-        head = {k: data[k] for k in ("strategy_id", "mode", "as_of", "current_equity")}
-        return f"performance-{data['strategy_id']}.csv", [{**head, **data["metrics"]}]
+        return f"{self.csv_name}-{data['strategy_id']}.csv", data[self.csv_key]
 
     @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
     def get(self, request):
         params, rows = self.rows(request)
+        return Response({"strategy_id": params["strategy_id"], "mode": params["mode"], **self.payload(params, rows)})
+
+
+class PerformanceV1Api(DeprecatedV1Mixin, APIView):
+    """Deprecated: the strategy's latest KPIs (use ``GET /api/v2/daily-performance``)."""
+
+    csv_name = "performance"
+
+    def csv_rows(self, data):
+        head = {k: data[k] for k in ("strategy_id", "mode", "as_of", "current_equity")}
+        return f"{self.csv_name}-{data['strategy_id']}.csv", [{**head, **data["metrics"]}]
+
+    def payload(self, params: dict, rows: list) -> dict:
         last = rows[-1] if rows else None
-        metrics = selectors.v1_metrics(rows)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "as_of": last.trading_date.isoformat() if last else None,
-                "current_equity": str(last.total_equity) if last else None,
-                "metrics": metrics,
-            }
-        )
+        return {
+            "as_of": last.trading_date.isoformat() if last else None,
+            "current_equity": str(last.total_equity) if last else None,
+            "metrics": selectors.v1_metrics(rows),
+        }
 
 
 class EquityCurveV1Api(DeprecatedV1Mixin, APIView):
     """Deprecated: equity per day (use ``/api/v2/daily-performance/history``)."""
 
-    def csv_rows(self, data):
-        return f"equity-curve-{data['strategy_id']}.csv", data["equity_curve"]
+    csv_name, csv_key = "equity-curve", "equity_curve"
 
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "equity_curve": [{"date": r.trading_date.isoformat(), "equity": str(r.total_equity)} for r in rows],
-            }
-        )
+    def payload(self, params: dict, rows: list) -> dict:
+        return {"equity_curve": [{"date": r.trading_date.isoformat(), "equity": str(r.total_equity)} for r in rows]}
 
 
 class DrawdownV1Api(DeprecatedV1Mixin, APIView):
     """Deprecated: drawdown per day (use ``/api/v2/daily-performance/history``)."""
 
-    def csv_rows(self, data):
-        return f"drawdown-{data['strategy_id']}.csv", data["drawdown"]
+    csv_name, csv_key = "drawdown", "drawdown"
 
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "max_drawdown": min((r.drawdown for r in rows), default=None),
-                "drawdown": [{"date": r.trading_date.isoformat(), "drawdown": r.drawdown} for r in rows],
-            }
-        )
+    def payload(self, params: dict, rows: list) -> dict:
+        return {
+            "max_drawdown": min((r.drawdown for r in rows), default=None),
+            "drawdown": [{"date": r.trading_date.isoformat(), "drawdown": r.drawdown} for r in rows],
+        }
 
 
 class RegimeBreakdownV1Api(DeprecatedV1Mixin, APIView):
     """Deprecated: returns per regime cell (days, strategy and baseline compounded returns)."""
 
-    def csv_rows(self, data):
-        cells = data["cells"]
-        rows = cells if isinstance(cells, list) else [{"cell": cell, **values} for cell, values in cells.items()]
-        return f"regime-breakdown-{data['strategy_id']}.csv", rows
+    csv_name, csv_key = "regime-breakdown", "cells"
 
-    @extend_schema(deprecated=True, parameters=[V1Input], responses={200: dict})
-    def get(self, request):
-        params, rows = self.rows(request)
-        return Response(
-            {
-                "strategy_id": params["strategy_id"],
-                "mode": params["mode"],
-                "cells": selectors.regime_breakdown(rows, params["mode"]),
-            }
-        )
+    def payload(self, params: dict, rows: list) -> dict:
+        return {"cells": selectors.regime_breakdown(rows, params["mode"])}
