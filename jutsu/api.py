@@ -74,8 +74,13 @@ class PageInput(serializers.Serializer):
     offset = serializers.IntegerField(required=False, min_value=0)
 
 
+def validated(serializer_class, data) -> dict:
+    """Validate request data with ``serializer_class``; a 400 ``{"detail"}`` names each bad field."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def query_params_valid(serializer_class, request) -> dict:
     """Validate ``request.query_params`` with ``serializer_class``; errors are 400s naming the parameter."""
-    serializer = serializer_class(data=request.query_params.dict())
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return validated(serializer_class, request.query_params.dict())

@@ -9,10 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
-from accounts.apis.common import PasswordField, user_payload, validated
+from accounts.apis.common import PasswordField, user_payload
 from accounts.permissions import AUTHENTICATED, PUBLIC
 from accounts.services.login import login_with_password, login_with_second_factor
 from accounts.services.tokens import token_pair_refresh, token_revoke
+from jutsu.api import validated
 
 
 class LoginInput(serializers.Serializer):

@@ -9,13 +9,6 @@ from rest_framework import serializers
 from accounts.roles import ROLE_PERMISSIONS
 
 
-def validated(serializer_class: type[serializers.Serializer], data) -> dict[str, Any]:
-    """Validate request data with ``serializer_class``; a 400 ``{"detail"}`` names each bad field."""
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def user_payload(user, *, with_two_factor: bool = False) -> dict[str, Any]:
     from accounts.selectors import mfa_status
 

@@ -8,11 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
-from accounts.apis.common import PasswordField, user_payload, validated
+from accounts.apis.common import PasswordField, user_payload
 from accounts.permissions import PUBLIC
 from accounts.services.invitations import invitation_accept, invitation_check
 from accounts.services.login import login_succeeded
 from accounts.services.tokens import token_pair_issue
+from jutsu.api import validated
 
 
 class AcceptInput(serializers.Serializer):

@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
-from accounts.apis.common import CodeInput, PasswordField, validated
+from accounts.apis.common import CodeInput, PasswordField
 from accounts.selectors import mfa_status
 from accounts.services.login import CONFIRM, second_factor_verify
 from accounts.services.totp import backup_codes_regenerate, totp_disable, totp_enable, totp_setup_begin
+from jutsu.api import validated
 
 PERMISSION = "self:2fa"
 

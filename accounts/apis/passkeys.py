@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
-from accounts.apis.common import PasswordField, validated
+from accounts.apis.common import PasswordField
 from accounts.permissions import PUBLIC
 from accounts.selectors import passkey_authenticators, passkey_list, passkey_summary
 from accounts.services.login import login_with_passkey, user_password_verify
@@ -19,6 +19,7 @@ from accounts.services.passkeys import (
     passkey_registration_begin,
     passkey_revoke,
 )
+from jutsu.api import validated
 from jutsu.errors import InvalidParameter
 
 PERMISSION = "self:passkey"

@@ -8,12 +8,13 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.apis.common import PasswordField, user_payload, validated
+from accounts.apis.common import PasswordField, user_payload
 from accounts.models import Invitation
 from accounts.roles import Role
 from accounts.selectors import invitation_list, user_get, user_list
 from accounts.services.invitations import invitation_create, invitation_revoke
 from accounts.services.users import user_delete, user_password_change, user_update
+from jutsu.api import validated
 
 PERMISSION = "users:manage"
 
