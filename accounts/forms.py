@@ -9,6 +9,7 @@ from django import forms
 from accounts.errors import AccountLocked, AuthenticationFailed
 from accounts.roles import Role
 from jutsu.errors import JutsuError
+from jutsu.json_limits import JSONFormField
 
 PASSKEY_CHALLENGE_SESSION_KEY = "accounts.passkey_login_challenge"
 
@@ -58,7 +59,7 @@ class SecondFactorCodeForm(forms.Form):
 class PasskeyAssertionForm(forms.Form):
     """The login stage's passkey form: the browser posts the assertion as JSON."""
 
-    credential = forms.JSONField(widget=forms.HiddenInput)
+    credential = JSONFormField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs) -> None:
         self.user = kwargs.pop("user")

@@ -6,12 +6,37 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from jutsu.events import DASHBOARD_GROUP, ensure_outbox_relay
+from jutsu.json_limits import JsonRejected, json_parse
 
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_FORBIDDEN = 4003
+CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455
 
 
-class DashboardConsumer(AsyncJsonWebsocketConsumer):
+class JsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
+    """Base of our consumers: every client message is read under the JSON policy (jutsu/json_limits.py).
+
+    A message over ``WEBSOCKET_MAX_MESSAGE_SIZE`` closes the socket (1009); malformed or too deeply
+    nested JSON is answered with ``{"type": "error", "detail", "code"}`` and otherwise ignored.
+    """
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        raw = text_data if text_data is not None else bytes_data
+        if raw is None:
+            return
+        size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+        if size > settings.WEBSOCKET_MAX_MESSAGE_SIZE:
+            await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+            return
+        try:
+            content = json_parse(raw, what="JSON message")
+        except JsonRejected as exc:
+            await self.send_json({"type": "error", "detail": exc.message, "code": exc.code})
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class DashboardConsumer(JsonWebsocketConsumer):
     """``/ws/``: server → client events (trade_executed, regime_change, data_refresh, error, job_status)."""
 
     permission = "dashboard:read"

@@ -129,6 +129,9 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 # --- HTTP limits and security ---------------------------------------------------------------------
 MAX_REQUEST_SIZE = JUTSU.max_request_size
 DATA_UPLOAD_MAX_MEMORY_SIZE = JUTSU.max_request_size
+# The JSON policy for API bodies, WebSocket messages and JSON form fields (jutsu/json_limits.py).
+JSON_MAX_DEPTH = 64
+WEBSOCKET_MAX_MESSAGE_SIZE = 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 TRUSTED_PROXIES = JUTSU.trusted_proxies
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -170,7 +173,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.PlatformPermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["jutsu.json_limits.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

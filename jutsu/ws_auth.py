@@ -9,21 +9,45 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.settings import api_settings
+
+from jutsu.client_ip import resolve_client_ip
+
+
+def _request_from_scope(scope, token: str) -> HttpRequest:
+    """A Django request carrying ``token`` as a bearer header, with the socket's client and user agent."""
+    request = HttpRequest()
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    client = scope.get("client") or ("", 0)
+    request.META = {
+        f"HTTP_{name.upper().replace('-', '_')}": value
+        for name, value in headers.items()
+        if name not in ("cookie", "authorization")
+    }
+    request.META.update({"REMOTE_ADDR": client[0] or "", "HTTP_AUTHORIZATION": f"Bearer {token}"})
+    request.path = scope.get("path", "")
+    request.client_ip = resolve_client_ip(request.META)
+    return request
 
 
 @database_sync_to_async
-def _user_for_token(raw: str):
-    from rest_framework_simplejwt.authentication import JWTAuthentication
-    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-
-    auth = JWTAuthentication()
-    try:
-        validated = auth.get_validated_token(raw.encode())
-        return auth.get_user(validated)
-    except (InvalidToken, TokenError):
-        return None
-    except Exception:  # user deleted/inactive → AuthenticationFailed
-        return None
+def _user_for_token(raw: str, scope):
+    """The user of an access token, checked by the API's token authentication (same rules, same
+    TOKEN_INVALID event); None when the token is not valid."""
+    request = _request_from_scope(scope, raw)
+    for authentication_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        authenticator = authentication_class()
+        if not hasattr(authenticator, "get_validated_token"):
+            continue  # session authentication: the cookie is handled by AuthMiddlewareStack
+        try:
+            result = authenticator.authenticate(request)
+        except AuthenticationFailed:
+            return None
+        if result is not None:
+            return result[0]
+    return None
 
 
 class JWTQueryAuthMiddleware(BaseMiddleware):
@@ -32,13 +56,13 @@ class JWTQueryAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         token = _query_token(scope)
         if token:
-            user = await _user_for_token(token)
+            user = await _user_for_token(token, scope)
             scope = dict(scope, user=user or AnonymousUser(), token_invalid=user is None)
         return await super().__call__(scope, receive, send)
 
 
 def _query_token(scope) -> str | None:
-    return parse_qs(scope.get("query_string", b"").decode()).get("token", [None])[0]
+    return parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
 
 
 class CookieOriginValidator:

@@ -26,7 +26,8 @@ class LoginSecondFactorInput(LoginInput):
 
 
 class RefreshInput(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=4096)
+    # No max_length: an over-long token is an invalid token (401, TOKEN_INVALID), not a form error.
+    refresh_token = serializers.CharField(trim_whitespace=False)
 
 
 class AuthStatusApi(APIView):

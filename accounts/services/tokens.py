@@ -12,17 +12,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.authentication import token_invalid_record
+from accounts.authentication import token_invalid_record, token_read, token_signed_payload
 from accounts.errors import TokenInvalid
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
 
-INVALID_REFRESH = "Invalid or expired refresh token"
+INVALID_REFRESH = "Invalid or expired refresh token: sign in again"
 
 
 def _pair(refresh: RefreshToken) -> dict[str, Any]:
@@ -44,35 +43,32 @@ def token_pair_issue(*, user, request=None) -> dict[str, Any]:
     return _pair(refresh)
 
 
-def _genuine_but_revoked(raw: str) -> dict[str, Any] | None:
-    """The payload of a correctly signed, unexpired refresh token that is blacklisted, else None."""
-    try:
-        token = RefreshToken(raw, verify=False)
-        token.token_backend.decode(raw, verify=True)  # signature and expiry
-    except TokenError:
-        return None
-    jti = token.payload.get(api_settings.JTI_CLAIM)
-    if jti and BlacklistedToken.objects.filter(token__jti=jti).exists():
-        return token.payload
-    return None
+def _revoked_reuse_record(raw: str, *, request, action: str) -> None:
+    """A correctly signed, unexpired refresh token that was blacklisted: possible token theft."""
+    payload = token_signed_payload(raw)
+    if payload is None or payload.get(api_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
+        return
+    jti = payload.get(api_settings.JTI_CLAIM)
+    if not (isinstance(jti, str) and BlacklistedToken.objects.filter(token__jti=jti).exists()):
+        return
+    user = get_user_model().objects.filter(pk=payload.get(api_settings.USER_ID_CLAIM)).first()
+    security_event_record(
+        SecurityEventType.SUSPICIOUS_ACTIVITY,
+        user=user,
+        request=request,
+        details={"reason": "revoked_refresh_token_reused", "action": action, "token_id": jti},
+    )
 
 
 def _refresh_token_load(raw: str, *, request, action: str) -> RefreshToken:
-    try:
-        return RefreshToken(raw)
-    except TokenError:
-        payload = _genuine_but_revoked(raw) if raw else None
-        if payload is not None:
-            user = get_user_model().objects.filter(pk=payload.get(api_settings.USER_ID_CLAIM)).first()
-            security_event_record(
-                SecurityEventType.SUSPICIOUS_ACTIVITY,
-                user=user,
-                request=request,
-                details={"reason": "revoked_refresh_token_reused", "action": action, "token_id": payload.get("jti")},
-            )
-        if request is not None:
-            token_invalid_record(request, reason=f"refresh_{action}")
-        raise TokenInvalid(INVALID_REFRESH) from None
+    """The presented refresh token, or ``TokenInvalid`` (401) and a TOKEN_INVALID event."""
+    refresh = token_read(raw, RefreshToken)
+    if refresh is not None:
+        return refresh
+    _revoked_reuse_record(raw, request=request, action=action)
+    if request is not None:
+        token_invalid_record(request, reason=f"refresh_{action}")
+    raise TokenInvalid(INVALID_REFRESH)
 
 
 def token_pair_refresh(*, refresh_token: str, request=None) -> dict[str, Any]:

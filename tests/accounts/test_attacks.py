@@ -1,0 +1,258 @@
+"""Attacks from a hostile outsider, beside the permission matrix: forged tokens, hostile JSON, paths.
+
+Every case here was a 5xx or a leak once (issue 8); each asserts the answer a client gets (status,
+``{"detail", "code"}``) and, where the platform promises one, the security event.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+import time_machine
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import SecurityEvent
+from tests.accounts.conftest import api_login, bearer
+
+pytestmark = pytest.mark.django_db
+
+
+# --- forged, altered, expired and malformed tokens: 401 and TOKEN_INVALID, never a 5xx ---------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _payload(token: str) -> dict:
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _unsigned(token: str) -> str:
+    header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{_b64(json.dumps(_payload(token)).encode())}."
+
+
+def _wrong_key(token: str) -> str:
+    return jwt.encode(_payload(token), "not-the-server-key-" + "k" * 32, algorithm="HS256")
+
+
+def _other_algorithm(token: str) -> str:
+    return jwt.encode(_payload(token), settings.SECRET_KEY, algorithm="HS512")
+
+
+def _altered(token: str) -> str:
+    header, _, signature = token.split(".")
+    payload = {**_payload(token), "sub": "1", "role": "admin"}
+    return f"{header}.{_b64(json.dumps(payload).encode())}.{signature}"
+
+
+def _payload_not_an_object(token: str) -> str:
+    return f"{token.split('.')[0]}.{_b64(b'[1, 2]')}.{token.split('.')[2]}"
+
+
+FORGERIES = {
+    "alg_none": _unsigned,
+    "wrong_key": _wrong_key,
+    "other_algorithm": _other_algorithm,
+    "altered_payload": _altered,
+    "payload_not_an_object": _payload_not_an_object,
+    "expired_genuine": lambda token: token,  # presented 8 days later
+    "garbage": lambda token: "abc.def.ghi",
+    "no_dots": lambda token: "x" * 300,
+    "over_long": lambda token: token + "A" * 20_000,
+    "non_ascii": lambda token: "é.ü.ß",
+    "header_only": lambda token: token.split(".")[0],
+}
+
+
+def _present(kind: str):
+    later = timezone.now() + timedelta(days=8) if kind == "expired_genuine" else None
+    return time_machine.travel(later, tick=False) if later else _Nothing()
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _token_invalid_events() -> int:
+    return SecurityEvent.objects.filter(event_type="TOKEN_INVALID").count()
+
+
+@pytest.mark.parametrize("kind", FORGERIES)
+def test_a_forged_or_expired_refresh_token_is_a_401_asking_to_sign_in_again(api, viewer_user, password, kind):
+    genuine = api_login(api, "viewer", password).json()["refresh_token"]
+    token = FORGERIES[kind](genuine)
+    with _present(kind):
+        response = api.post("/api/auth/refresh", {"refresh_token": token}, format="json")
+    assert response.status_code == 401, response.content
+    assert response.json() == {"detail": "Invalid or expired refresh token: sign in again", "code": "token_invalid"}
+    assert _token_invalid_events() == 1
+
+
+@pytest.mark.parametrize("kind", FORGERIES)
+def test_logout_with_a_forged_or_expired_refresh_token_is_a_401(api, viewer_user, password, kind):
+    body = api_login(api, "viewer", password).json()
+    token = FORGERIES[kind](body["refresh_token"])
+    with _present(kind):
+        response = api.post("/api/auth/logout", {"refresh_token": token}, format="json")
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "token_invalid"
+    assert _token_invalid_events() == 1
+    # the genuine refresh token was not touched by the forged logout
+    assert api.post("/api/auth/refresh", {"refresh_token": body["refresh_token"]}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("kind", FORGERIES)
+def test_a_forged_or_expired_bearer_token_is_a_401_on_any_api(api, viewer_user, password, kind):
+    token = FORGERIES[kind](api_login(api, "viewer", password).json()["access_token"])
+    with _present(kind):
+        me = bearer(api, token).get("/api/auth/me")
+        strategies = bearer(api, token).get("/api/strategies")
+    assert me.status_code == strategies.status_code == 401, (me.content, strategies.content)
+    assert me.json() == {"detail": "Invalid or expired token: sign in again", "code": "token_not_valid"}
+    assert _token_invalid_events() == 1
+
+
+def test_a_refresh_token_rotated_away_is_suspicious_and_a_401_also_after_it_expired(api, viewer_user, password):
+    first = api_login(api, "viewer", password).json()["refresh_token"]
+    assert api.post("/api/auth/refresh", {"refresh_token": first}, format="json").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        late = api.post("/api/auth/refresh", {"refresh_token": first}, format="json")
+    assert late.status_code == 401
+    # reuse is reported while the token would still be valid; an expired one is only invalid
+    assert not SecurityEvent.objects.filter(event_type="SUSPICIOUS_ACTIVITY").exists()
+    assert api.post("/api/auth/refresh", {"refresh_token": first}, format="json").status_code == 401
+    assert SecurityEvent.objects.filter(event_type="SUSPICIOUS_ACTIVITY").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["alg_none", "wrong_key", "altered_payload", "expired_genuine", "non_ascii"])
+def test_a_forged_or_expired_websocket_token_closes_with_4001_and_is_recorded(viewer_user, kind):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from jutsu.routing import websocket_application
+
+    token = FORGERIES[kind](str(AccessToken.for_user(viewer_user)))
+
+    async def closed_with() -> int | None:
+        communicator = WebsocketCommunicator(websocket_application(), f"/ws/?token={token}")
+        connected, code = await communicator.connect(timeout=3)
+        if not connected:
+            return code
+        output = await communicator.receive_output(timeout=3)
+        return output.get("code") if output["type"] == "websocket.close" else None
+
+    with _present(kind):
+        assert async_to_sync(closed_with)() == 4001
+    assert _token_invalid_events() == 1
+
+
+# --- hostile JSON: one policy for every body, WebSocket message and JSON form field ----------------
+
+DEEP_ARRAY = "[" * 5000 + "]" * 5000
+DEEP_OBJECT = '{"a":' * 5000 + "1" + "}" * 5000
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
+@pytest.mark.parametrize(
+    "method, path, who",
+    [
+        ("post", "/api/auth/login", "anonymous"),
+        ("post", "/api/auth/refresh", "anonymous"),
+        ("post", "/api/passkey/authenticate", "anonymous"),
+        ("put", "/api/config", "admin"),
+        ("put", "/api/users/me/password", "viewer"),
+    ],
+)
+def test_deeply_nested_json_is_a_400_naming_the_problem(api, admin_user, viewer_user, body, method, path, who):
+    if who != "anonymous":
+        api.force_authenticate(admin_user if who == "admin" else viewer_user)
+    response = getattr(api, method)(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "detail": "JSON nested too deeply (limit 64 levels of arrays/objects)",
+        "code": "json_too_deep",
+    }
+
+
+def test_the_nesting_limit_is_64_levels(api):
+    from jutsu.json_limits import JsonRejected, json_parse
+
+    assert json_parse("[" * 64 + "]" * 64) == json.loads("[" * 64 + "]" * 64)
+    assert json_parse(json.dumps({"a": [{"b": [1] * 3}] * 2}))["a"][1]["b"] == [1, 1, 1]
+    with pytest.raises(JsonRejected):
+        json_parse("[" * 65 + "]" * 65)
+    with pytest.raises(JsonRejected):
+        json_parse('{"a": [' + '{"b": [' * 32 + "]}" * 32 + "]}")
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ("{", "json_invalid"),
+        ('{"username": NaN, "password": "x"}', "json_invalid"),
+        ("\xff\xfe not utf-8".encode("latin-1"), "json_invalid"),
+        ("", "invalid_parameter"),  # no body: the fields are missing
+    ],
+)
+def test_malformed_json_is_a_400_naming_the_problem(api, body, code):
+    response = api.post("/api/auth/login", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code and response.json()["detail"]
+
+
+def test_a_non_json_body_is_refused_with_415(api):
+    response = api.post("/api/auth/login", "username=a&password=b", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and response.json()["code"] == "unsupported_media_type"
+
+
+def test_a_json_form_field_refuses_deep_nesting_as_a_form_error():
+    from django import forms
+
+    from jutsu.json_limits import JSONFormField
+
+    with pytest.raises(forms.ValidationError, match="nested too deeply"):
+        JSONFormField().clean(DEEP_ARRAY)
+    assert JSONFormField().clean('{"id": "x"}') == {"id": "x"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_messages_are_read_under_the_same_policy(viewer_user, settings):
+    from jutsu.consumers import DashboardConsumer
+
+    settings.WEBSOCKET_MAX_MESSAGE_SIZE = 1024 * 1024
+
+    async def scenario():
+        communicator = WebsocketCommunicator(DashboardConsumer.as_asgi(), "/ws/")
+        communicator.scope["user"] = viewer_user
+        assert (await communicator.connect())[0]
+        assert (await communicator.receive_json_from())["type"] == "hello"
+        replies = []
+        for message in (DEEP_ARRAY, DEEP_OBJECT, "{not json"):
+            await communicator.send_to(text_data=message)
+            replies.append(await communicator.receive_json_from(timeout=3))
+        await communicator.send_to(bytes_data=b'{"type": "ping"}')
+        replies.append(await communicator.receive_json_from(timeout=3))
+        settings.WEBSOCKET_MAX_MESSAGE_SIZE = 100
+        await communicator.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 200}))
+        closed = await communicator.receive_output(timeout=3)
+        return replies, closed
+
+    replies, closed = async_to_sync(scenario)()
+    assert [r.get("code") for r in replies[:3]] == ["json_too_deep", "json_too_deep", "json_invalid"]
+    assert all(r["type"] == "error" and r["detail"] for r in replies[:3])
+    assert replies[3] == {"type": "pong"}  # the socket stayed usable
+    assert closed == {"type": "websocket.close", "code": 1009}
