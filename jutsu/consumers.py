@@ -6,6 +6,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from jutsu.events import DASHBOARD_GROUP, ensure_outbox_relay
+from jutsu.http import redact_server_paths
 from jutsu.json_limits import JsonRejected, json_parse
 
 CLOSE_UNAUTHENTICATED = 4001
@@ -18,6 +19,7 @@ class JsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
 
     A message over ``WEBSOCKET_MAX_MESSAGE_SIZE`` closes the socket (1009); malformed or too deeply
     nested JSON is answered with ``{"type": "error", "detail", "code"}`` and otherwise ignored.
+    Outgoing messages name no server directory (``jutsu.http.redact_server_paths``).
     """
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
@@ -34,6 +36,11 @@ class JsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "detail": exc.message, "code": exc.code})
             return
         await self.receive_json(content, **kwargs)
+
+    @classmethod
+    async def encode_json(cls, content) -> str:
+        # What goes out follows the HTTP rule too: no server directory in any message (jutsu.http).
+        return redact_server_paths(await super().encode_json(content))
 
 
 class DashboardConsumer(JsonWebsocketConsumer):

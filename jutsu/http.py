@@ -1,7 +1,13 @@
-"""Error responses shaped by where the request went: JSON for ``/api/``, templates for pages."""
+"""Error responses shaped by where the request went (JSON for ``/api/``, templates for pages), and
+the redaction of server directories from anything sent to a client."""
 
 from __future__ import annotations
 
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -43,3 +49,41 @@ def error_response(request: HttpRequest, status: int, detail: str, *, code: str 
     except TemplateDoesNotExist:
         html = f"<h1>{status}</h1><p>{PAGE_TITLES.get(status, 'Error')}</p>"
     return HttpResponse(html, status=status)
+
+
+def server_roots() -> list[str]:
+    """Directories of this installation that no response may name (longest first), each ending in ``/``.
+
+    The project, its data and config directories and the Python installation; a root with fewer than
+    two components (``/``, ``/usr``) is never listed, so ordinary text is left alone.
+    """
+    candidates = (settings.BASE_DIR, settings.JUTSU_DATA_DIR, settings.JUTSU_CONFIG_DIR, sys.prefix, sys.base_prefix)
+    return _roots(tuple(str(c) for c in candidates))
+
+
+@lru_cache(maxsize=8)
+def _roots(candidates: tuple[str, ...]) -> list[str]:
+    roots = set()
+    for candidate in candidates:
+        path = Path(candidate)
+        for variant in {path, path.resolve()}:
+            if len(variant.parts) >= 3:
+                roots.add(str(variant).rstrip("/") + "/")
+    return sorted(roots, key=len, reverse=True)
+
+
+def redact_server_paths(text: str) -> str:
+    """``text`` with every server directory removed: ``/srv/jutsu/config/x.yaml`` → ``config/x.yaml``."""
+    for root in server_roots():
+        if root in text:
+            text = text.replace(root, "")
+    return text
+
+
+def redact_server_paths_bytes(content: bytes) -> bytes:
+    """``redact_server_paths`` for a UTF-8 response body (the same object back when nothing matched)."""
+    for root in server_roots():
+        encoded = root.encode()
+        if encoded in content:
+            content = content.replace(encoded, b"")
+    return content

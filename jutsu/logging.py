@@ -1,8 +1,16 @@
-"""Log formatting (``time | module | LEVEL | message`` or JSON) and masking of credentials.
+"""Log formatting (``time | module | LEVEL | message`` or JSON), masking of credentials, and
+escaping of control characters.
 
 ``MaskSecretsFilter`` is attached to every handler: it masks the password of any URL
 (``postgresql://jutsu:****@host/db``) and the value of ``token=``/``password=``-style pairs and
 bearer tokens, so no credential reaches a log line even if a caller formats one in by mistake.
+
+Both formatters escape control characters (CR, LF, tab, the other C0 and C1 characters including
+ESC, DEL, and the Unicode line/paragraph separators) in every message, whatever the logger and
+however the message was built: a request path, user agent, username or header cannot start a
+line of its own or drive the terminal. In the text format a record is exactly one line; only a
+traceback continues it, on lines indented by two spaces — so a line that starts in the first
+column is always the start of a genuine record. The JSON format stays one valid JSON object per line.
 """
 
 from __future__ import annotations
@@ -20,6 +28,27 @@ _PAIRS = re.compile(
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-_.=]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_CONTINUATION = "  "
+
+
+def escape_control(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\r``, ``\\t``, ``\\x1b``, ``\\u2028``)."""
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _continuation(text: str) -> str:
+    """A traceback or stack as continuation lines: each escaped and indented."""
+    return "\n".join(_CONTINUATION + escape_control(line) for line in text.splitlines())
 
 
 def mask_secrets(text: str) -> str:
@@ -45,10 +74,20 @@ class MaskSecretsFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-01-25 14:45:03,123 | module | LEVEL | message``."""
+    """``2026-01-25 14:45:03,123 | module | LEVEL | message`` — one line per record, control characters escaped."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s | %(name)s | %(levelname)s | %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_control(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:
+        return _continuation(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _continuation(super().formatStack(stack_info))
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,7 +98,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "module": record.name,
             "level": record.levelname,
-            "message": record.getMessage(),
+            "message": escape_control(record.getMessage()),
         }
         if record.exc_info:
             payload["exception"] = mask_secrets(self.formatException(record.exc_info))

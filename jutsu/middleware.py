@@ -10,9 +10,33 @@ from django.utils.deprecation import MiddlewareMixin
 
 from jutsu.asgi_limits import too_large_message
 from jutsu.client_ip import is_trusted_proxy, resolve_client_ip
-from jutsu.http import error_response
+from jutsu.http import error_response, redact_server_paths_bytes
 
 access_logger = logging.getLogger("jutsu.access")
+
+
+_TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml")
+
+
+class ServerPathRedactionMiddleware(MiddlewareMixin):
+    """No response names a server directory (``jutsu.http.server_roots``): the last line of defence.
+
+    Messages are written without paths where they are made (the YAML origin is a file name, errors
+    name files relative to the config directory); this catches the rest — an ``OSError`` text in a
+    job message, a file named in a configuration error — for every page, API answer and CSV.
+    """
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "")
+        if getattr(response, "streaming", False) or not content_type.startswith(_TEXT_TYPES):
+            return response
+        content = response.content
+        redacted = redact_server_paths_bytes(content)
+        if redacted is not content:
+            response.content = redacted
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(redacted))
+        return response
 
 
 class ClientIPMiddleware(MiddlewareMixin):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "jutsu.middleware.ServerPathRedactionMiddleware",  # first, so it sees every response last
     "jutsu.middleware.ClientIPMiddleware",
     "jutsu.middleware.AccessLogMiddleware",
     "jutsu.middleware.RequestSizeLimitMiddleware",

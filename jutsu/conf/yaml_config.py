@@ -109,10 +109,10 @@ class YamlLayer:
                                 key=key,
                             )
                         values[key] = value
-                        origin[key] = str(path)
+                        origin[key] = name  # the file name only: values are shown to viewers
                 self._values, self._origin, self._stamp = values, origin, stamp
             return dict(self._values)
 
     def origin(self, name: str) -> str | None:
-        """The file a YAML value came from (after ``load``)."""
+        """The name of the file (in the config directory) a YAML value came from (after ``load``)."""
         return self._origin.get(name)

@@ -256,3 +256,165 @@ def test_websocket_messages_are_read_under_the_same_policy(viewer_user, settings
     assert all(r["type"] == "error" and r["detail"] for r in replies[:3])
     assert replies[3] == {"type": "pong"}  # the socket stayed usable
     assert closed == {"type": "websocket.close", "code": 1009}
+
+
+# --- no response names a server directory -----------------------------------------------------------
+
+
+def _server_dirs() -> list[str]:
+    return [str(settings.BASE_DIR), str(settings.JUTSU_CONFIG_DIR), str(settings.JUTSU_DATA_DIR)]
+
+
+def test_a_viewer_reads_the_configuration_with_sources_but_without_server_paths(viewer_api):
+    response = viewer_api.get("/api/config")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert not any(directory in body for directory in _server_dirs())
+    parameters = {p["name"]: p for p in response.json()["parameters"]}
+    assert parameters["security.lockout_threshold"]["source"] == "yaml"
+    assert parameters["security.lockout_threshold"]["origin"] == "config.yaml"
+    assert {p["source"] for p in parameters.values()} <= {"yaml", "env", "override", "default"}
+    assert all(not str(p["origin"]).startswith("/") for p in parameters.values())
+
+
+def test_a_configuration_error_names_the_file_but_not_where_it_lives(viewer_api, settings, tmp_path):
+    (tmp_path / "config.yaml").write_text("security:\n  lockout_treshold: 3\n")
+    settings.JUTSU_CONFIG_DIR = tmp_path
+    response = viewer_api.get("/api/config")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("config.yaml: security.lockout_treshold: unknown key"), detail
+    assert str(tmp_path) not in response.content.decode()
+
+
+def test_job_messages_with_server_paths_reach_viewers_without_them(viewer_api):
+    from jutsu.models import JobRun, JobStatus
+
+    missing = f"{settings.BASE_DIR}/var/market/QQQ.csv"
+    JobRun.objects.create(
+        job_name="market_data_refresh",
+        run_number=1,
+        status=JobStatus.FAILED,
+        as_of=timezone.now(),
+        trading_date=timezone.now().date(),
+        message=f"failed: DataMissing: {missing}: file not found",
+        error=f"FileNotFoundError: [Errno 2] No such file or directory: '{missing}'",
+    )
+    response = viewer_api.get("/api/jobs/runs")
+    assert response.status_code == 200
+    run = response.json()["results"][0]
+    assert run["message"] == "failed: DataMissing: var/market/QQQ.csv: file not found"
+    assert str(settings.BASE_DIR) not in response.content.decode()
+
+
+def test_pages_and_websocket_messages_name_no_server_directory(rf, settings):
+    from django.http import HttpResponse
+
+    from jutsu.consumers import JsonWebsocketConsumer
+    from jutsu.middleware import ServerPathRedactionMiddleware
+
+    page = f"<p>cannot read {settings.JUTSU_DATA_DIR}/broker/token.json</p>"
+    middleware = ServerPathRedactionMiddleware(lambda request: HttpResponse(page))
+    assert middleware(rf.get("/")).content == b"<p>cannot read broker/token.json</p>"
+    event = {"type": "error", "message": f"{settings.BASE_DIR}/config/strategies/v3_5b.yaml: bad"}
+    text = async_to_sync(JsonWebsocketConsumer.encode_json)(event)
+    assert json.loads(text)["message"] == "strategies/v3_5b.yaml: bad"  # relative to the config directory
+
+
+# --- log lines cannot be forged from request data -------------------------------------------------
+
+
+class _Capture:
+    """The production console handler (filters + formatter) writing into a string, on the root logger."""
+
+    def __init__(self, formatter) -> None:
+        import io
+        import logging
+
+        from accounts.logging import MaskAuthPathsFilter
+        from jutsu.logging import MaskSecretsFilter
+
+        self.stream = io.StringIO()
+        self.handler = logging.StreamHandler(self.stream)
+        self.handler.addFilter(MaskSecretsFilter())
+        self.handler.addFilter(MaskAuthPathsFilter())
+        self.handler.setFormatter(formatter)
+        self.handler.setLevel(logging.DEBUG)
+
+    def __enter__(self):
+        import logging
+
+        logging.getLogger().addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        import logging
+
+        logging.getLogger().removeHandler(self.handler)
+        return False
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+
+FORGERY_HEADERS = {
+    "HTTP_USER_AGENT": "curl/8\r\nFORGED-AGENT-LINE \x1b[2J",
+    "HTTP_X_FORWARDED_FOR": "1.2.3.4\nFORGED-HEADER-LINE",
+}
+
+
+def _forging_requests(api, viewer_user):
+    api.force_authenticate(viewer_user)
+    api.get("/api/strategies/%0aFORGED-LOG-LINE%20x", **FORGERY_HEADERS)
+    api.get("/%0d%0aFORGED-LOG-LINE2?q=%0aFORGED-QUERY-LINE", **FORGERY_HEADERS)
+    api.force_authenticate(None)
+    api.post(
+        "/api/auth/login",
+        {"username": "nobody\nFORGED-USERNAME-LINE\u2028x", "password": "x"},
+        format="json",
+        **FORGERY_HEADERS,
+    )
+
+
+def test_the_text_log_keeps_request_data_on_its_own_line(api, viewer_user):
+    from jutsu.logging import TextFormatter
+
+    with _Capture(TextFormatter()) as capture:
+        _forging_requests(api, viewer_user)
+    lines = capture.lines
+    assert lines, "nothing was logged"
+    assert not [line for line in lines if "FORGED" in line.split(" | ")[0]], lines
+    assert all(line[:4].isdigit() for line in lines), lines  # every line is the start of a record
+    access = [line for line in lines if "| jutsu.access |" in line]
+    assert any("GET /api/strategies/\\nFORGED-LOG-LINE x 404" in line for line in access), access
+    assert any("GET /\\r\\nFORGED-LOG-LINE2 404" in line for line in access), access
+    assert not any("\x1b" in line or "\u2028" in line for line in lines)
+
+
+def test_the_json_log_stays_one_valid_object_per_line_with_escaped_values(api, viewer_user):
+    from jutsu.logging import JsonFormatter
+
+    with _Capture(JsonFormatter()) as capture:
+        _forging_requests(api, viewer_user)
+    records = [json.loads(line) for line in capture.lines]  # every line is a whole JSON object
+    access = [r["message"] for r in records if r["module"] == "jutsu.access"]
+    assert any(m.startswith("GET /api/strategies/\\nFORGED-LOG-LINE x 404") for m in access), access
+    failure = next(r for r in records if r["module"] == "jutsu.security" and "LOGIN_FAILURE" in r["message"])
+    assert json.loads(failure["message"])["username"] == "nobody\nFORGED-USERNAME-LINE\u2028x"  # escaped in JSON
+
+
+def test_a_traceback_continues_its_record_on_indented_lines(viewer_user):
+    import logging
+
+    from jutsu.logging import TextFormatter
+
+    with _Capture(TextFormatter()) as capture:
+        try:
+            raise ValueError("bad path /x\nFORGED-TRACEBACK-LINE\rmore")
+        except ValueError:
+            logging.getLogger("tests.attacks").exception("request %s failed", "/api/\nFORGED-MESSAGE-LINE")
+    first, *rest = capture.lines
+    assert first.endswith("| tests.attacks | ERROR | request /api/\\nFORGED-MESSAGE-LINE failed")
+    assert rest and all(line.startswith("  ") for line in rest), rest
+    assert any("FORGED-TRACEBACK-LINE" in line for line in rest)
