@@ -17,3 +17,6 @@ REAL_PASSWORD_HASHERS = _REAL_HASHERS
 # this fixed origin whatever port a surrounding server uses.
 WEBAUTHN_RP_ID = "localhost"
 WEBAUTHN_ORIGIN = "http://localhost:8000"
+
+# A broken equity listener (trading.equity) fails the test instead of being logged.
+EQUITY_LISTENER_ERRORS_RAISE = True

@@ -1,14 +1,20 @@
 """Reads of the trading app.
 
 Market data (valid bars only, as plain pandas/python values for the engine and other apps):
-``market_data_frames``, ``market_data_coverage``, ``market_data_coverage_all``, ``latest_bar_date``.
+``market_data_frames``, ``market_data_bars_on``, ``market_data_coverage``, ``market_data_coverage_all``,
+``latest_bar_date``, ``latest_bar_dates``.
+
+Live trading (ledger, runs, engine): ``account_get``, ``positions_held``, ``trades_list``, ``orders_of_day``,
+``closed_trade_pnls``, ``regime_state_latest``, ``trading_run_latest``.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,7 +23,17 @@ from django.db import connections
 from django.db.models import CharField, F, FloatField
 from django.db.models.functions import Cast
 
-from trading.models import DataMetadata, MarketData
+from trading.models import (
+    DataMetadata,
+    LiveTrade,
+    MarketData,
+    Order,
+    Position,
+    RegimeState,
+    Side,
+    TradingAccount,
+    TradingRun,
+)
 from trading.sources.base import DAILY
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -113,6 +129,27 @@ def market_data_frames(
 
 
 @dataclass(frozen=True, slots=True)
+class StoredBar:
+    """One stored daily bar as money (``Decimal``) and shares."""
+
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+
+
+def market_data_bars_on(symbols: Iterable[str], day: date) -> dict[str, StoredBar]:
+    """The valid daily bar of each symbol dated ``day`` (symbols without one are absent). One query."""
+    low, high = _bounds(day, day, DAILY)
+    wanted = sorted({s.strip().upper() for s in symbols})
+    rows = MarketData.objects.filter(
+        symbol__in=wanted, timeframe=DAILY, is_valid=True, timestamp__gte=low, timestamp__lt=high
+    ).values_list("symbol", "open", "high", "low", "close", "volume")
+    return {symbol: StoredBar(o, h, lo, c, int(v)) for symbol, o, h, lo, c, v in rows}
+
+
+@dataclass(frozen=True, slots=True)
 class Coverage:
     symbol: str
     timeframe: str
@@ -172,6 +209,18 @@ def latest_bar_date(symbol: str, *, timeframe: str = DAILY) -> date | None:
     return stamp.date() if timeframe == DAILY else stamp.astimezone(NEW_YORK).date()
 
 
+def latest_bar_dates(symbols: Iterable[str], *, before: date | None = None) -> dict[str, date | None]:
+    """Trading date of the newest valid daily bar of each symbol (dated before ``before`` when given)."""
+    out: dict[str, date | None] = {}
+    for symbol in sorted({s.strip().upper() for s in symbols}):
+        bars = MarketData.objects.filter(symbol=symbol, timeframe=DAILY, is_valid=True)
+        if before is not None:
+            bars = bars.filter(timestamp__lt=_bounds(before, before, DAILY)[0])
+        stamp = bars.order_by("-timestamp").values_list("timestamp", flat=True).first()
+        out[symbol] = stamp.date() if stamp is not None else None
+    return out
+
+
 def market_data_freshness(*, symbol: str = "QQQ", now: datetime | None = None) -> dict:
     """How far the stored daily bars of ``symbol`` lag behind the last completed NYSE session.
 
@@ -195,3 +244,84 @@ def market_data_freshness(*, symbol: str = "QQQ", now: datetime | None = None) -
         "expected": expected.isoformat(),
         "lag_days": lag,
     }
+
+
+# ──────────────────────────────────────────────────────────────────────────────────────────────────
+# Live trading
+# ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def account_get(strategy_id: str, mode: str) -> TradingAccount | None:
+    """The trading account of a strategy in a mode, or ``None`` before its first trading day."""
+    return TradingAccount.objects.filter(strategy_id=strategy_id, mode=mode).first()
+
+
+def positions_held(strategy_id: str, mode: str) -> dict[str, Position]:
+    """``{symbol: Position}`` of the positions with a non-zero quantity. One query."""
+    rows = Position.objects.filter(strategy_id=strategy_id, mode=mode, quantity__gt=0).order_by("symbol")
+    return {row.symbol: row for row in rows}
+
+
+def trades_list(
+    *,
+    strategy_id: str | None = None,
+    mode: str | None = None,
+    symbol: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+):
+    """Trades, newest first, filtered by strategy, mode, symbol and trading-date range (inclusive)."""
+    rows = LiveTrade.objects.all()
+    if strategy_id:
+        rows = rows.filter(strategy_id=strategy_id)
+    if mode:
+        rows = rows.filter(mode=mode)
+    if symbol:
+        rows = rows.filter(symbol=symbol.strip().upper())
+    if start:
+        rows = rows.filter(trading_date__gte=start)
+    if end:
+        rows = rows.filter(trading_date__lte=end)
+    return rows.order_by("-timestamp", "-id")
+
+
+def orders_of_day(strategy_id: str, mode: str, day: date, *, manual: bool = False) -> list[Order]:
+    """The orders of one strategy, mode and trading day in plan order: the trading job's (default) or the
+    manual/flatten ones."""
+    rows = Order.objects.filter(strategy_id=strategy_id, mode=mode, trading_date=day)
+    rows = rows.filter(reason="Manual") if manual else rows.exclude(reason="Manual")
+    return list(rows.order_by("sequence", "id"))
+
+
+def closed_trade_pnls(
+    strategy_ids: Iterable[str], mode: str, start: date, end: date
+) -> dict[tuple[str, date], list[float]]:
+    """Realised P&L of each closing (sell) trade, per (strategy_id, trading_date) in ``[start, end]``.
+
+    The EOD job's trade statistics (total / winning / losing / win rate) count these. One query.
+    """
+    rows = LiveTrade.objects.filter(
+        strategy_id__in=list(strategy_ids),
+        mode=mode,
+        action=Side.SELL,
+        trading_date__gte=start,
+        trading_date__lte=end,
+        realized_pnl__isnull=False,
+    ).order_by("trading_date", "timestamp", "id")
+    out: dict[tuple[str, date], list[float]] = defaultdict(list)
+    for strategy_id, day, pnl in rows.values_list("strategy_id", "trading_date", "realized_pnl"):
+        out[(strategy_id, day)].append(float(pnl))
+    return dict(out)
+
+
+def regime_state_latest(strategy_id: str, mode: str, *, before: date | None = None) -> RegimeState | None:
+    """The newest regime row of a strategy in a mode (dated before ``before`` when given)."""
+    rows = RegimeState.objects.filter(strategy_id=strategy_id, mode=mode)
+    if before is not None:
+        rows = rows.filter(trading_date__lt=before)
+    return rows.order_by("-trading_date").first()
+
+
+def trading_run_latest() -> TradingRun | None:
+    """The most recent trading run with its per-strategy results."""
+    return TradingRun.objects.prefetch_related("results").order_by("-started_at", "-id").first()

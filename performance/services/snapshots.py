@@ -59,3 +59,18 @@ def performance_snapshots_trim(*, before: datetime) -> int:
     """Delete snapshots older than ``before`` (retention); returns how many went."""
     deleted, _ = PerformanceSnapshot.objects.filter(timestamp__lt=before).delete()
     return deleted
+
+
+def performance_snapshot_observed(observation) -> PerformanceSnapshot:
+    """Equity listener (``trading.equity``): store a ``trading.equity.EquityObservation`` as a snapshot."""
+    return performance_snapshot_record(
+        strategy_id=observation.strategy_id,
+        mode=observation.mode,
+        source=observation.source,
+        total_equity=observation.total_equity,
+        cash=observation.cash,
+        positions_value=observation.positions_value,
+        positions=observation.positions,
+        regime=observation.regime,
+        timestamp=observation.timestamp,
+    )

@@ -41,11 +41,33 @@ def to_money(value: Any) -> Decimal:
 
 @dataclass(frozen=True)
 class Costs:
-    """Trading costs: commission per share and per fill (currency), slippage (fraction of price)."""
+    """Trading costs — commission per share and per fill (currency), slippage (fraction of price) — and the
+    fill model built on them (the backtest's portfolio and the paper executor both fill through it)."""
 
     commission_per_share: Decimal = Decimal("0.01")
     commission_per_trade: Decimal = ZERO
     slippage: Decimal = Decimal("0.001")
+
+    def fill_price(self, ref_price: Decimal, side: str) -> Decimal:
+        """Reference price moved against the trader by the slippage fraction (``side`` "buy"/"sell"), 6 dp."""
+        factor = 1 + self.slippage if side == "buy" else 1 - self.slippage
+        return (ref_price * factor).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+    def commission(self, qty: int) -> Decimal:
+        """Commission for one fill of ``qty`` shares."""
+        return to_money(self.commission_per_share * qty + self.commission_per_trade)
+
+    def sell_commission(self, qty: int, fill_price: Decimal, cash: Decimal) -> Decimal:
+        """Commission of a sell, capped at what the sale brings in plus the cash (cash never goes negative)."""
+        return min(self.commission(qty), cash + qty * fill_price)
+
+    def affordable(self, cash: Decimal, fill_price: Decimal) -> int:
+        """Largest whole number of shares whose cost incl. commission fits in ``cash``."""
+        room = cash - self.commission_per_trade
+        unit = fill_price + self.commission_per_share
+        if room <= 0 or unit <= 0:
+            return 0
+        return int(room // unit)
 
 
 class _Lot:
@@ -71,26 +93,19 @@ class Portfolio:
         self.fills: list[dict[str, Any]] = []
         self.trades: list[dict[str, Any]] = []
         self.scaled_buys: list[tuple[dt.date, str, int, int]] = []  # (date, symbol, wanted, bought)
-        self._one_plus = 1 + self.costs.slippage
-        self._one_minus = 1 - self.costs.slippage
 
     # ------------------------------------------------------------------ arithmetic
     def commission(self, qty: int) -> Decimal:
         """Commission for one fill of ``qty`` shares."""
-        return to_money(self.costs.commission_per_share * qty + self.costs.commission_per_trade)
+        return self.costs.commission(qty)
 
     def fill_price(self, ref_price: Decimal, side: str) -> Decimal:
         """Reference price moved against the trader by the slippage fraction, 6 decimals."""
-        factor = self._one_plus if side == "buy" else self._one_minus
-        return (ref_price * factor).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN)
+        return self.costs.fill_price(ref_price, side)
 
     def affordable(self, fill_price: Decimal) -> int:
         """Largest whole number of shares whose cost incl. commission fits in the cash."""
-        room = self.cash - self.costs.commission_per_trade
-        unit = fill_price + self.costs.commission_per_share
-        if room <= 0 or unit <= 0:
-            return 0
-        return int(room // unit)
+        return self.costs.affordable(self.cash, fill_price)
 
     def market_value(self, prices: Mapping[str, Decimal]) -> Decimal:
         """Σ qty × price over open positions (``prices`` must cover every held symbol)."""
@@ -107,7 +122,7 @@ class Portfolio:
             return 0
         price = self.fill_price(ref_price, "sell")
         gross = qty * price
-        commission = min(self.commission(qty), self.cash + gross)
+        commission = self.costs.sell_commission(qty, price, self.cash)
         self.cash += gross - commission
         self._set_qty(symbol, self.qty[symbol] - qty)
         self._record_fill(date, symbol, "sell", qty, price, ref_price, commission)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from jutsu.conf.resolver import resolve_value
 from jutsu.errors import DataMissing, InvalidParameter, JutsuError
+from strategies.bars import WARMUP_MARGIN, strategy_bars  # noqa: F401  (WARMUP_MARGIN: kept importable from here)
 from strategies.engine.analyzer import analyze_performance
 from strategies.engine.backtest import FILL_MODES, BacktestConfig, BacktestConfigError, run_backtest
 from strategies.engine.errors import DataError, InvalidOrderError, StrategyParameterError
@@ -28,13 +29,8 @@ from strategies.engine.strategy import get_strategy_class
 from strategies.models import BacktestRun, BacktestStatus
 from strategies.selectors import strategy_get
 from strategies.services.registry import strategy_effective_params
-from trading.selectors import market_data_frames
 
 logger = logging.getLogger(__name__)
-
-# Extra bars loaded before the warm-up so indicators that look further back than the declared
-# warm-up (e.g. the Kalman oscillator's normalisation buffer) start from the same history.
-WARMUP_MARGIN = 20
 
 
 @dataclass(frozen=True)
@@ -95,19 +91,7 @@ def backtest_check(request: BacktestRequest) -> tuple[Any, EngineStrategy, Backt
 
 
 def _load_bars(strategy: EngineStrategy, config: BacktestConfig) -> dict:
-    symbols = list(dict.fromkeys([*strategy.symbols, config.baseline_symbol or ""]))
-    frames = market_data_frames(
-        [s for s in symbols if s], config.start, config.end, warmup_bars=strategy.warmup_bars + WARMUP_MARGIN
-    )
-    for symbol in strategy.required_symbols:
-        frame = frames.get(symbol)
-        in_range = frame is not None and len(frame) and any(config.start <= d <= config.end for d in frame.index)
-        if not in_range:
-            raise DataMissing(
-                f"no {symbol} bars between {config.start} and {config.end}: import or sync {symbol} first "
-                f"(python manage.py import_market_data / sync_market_data)"
-            )
-    return {symbol: frame for symbol, frame in frames.items() if len(frame)}
+    return strategy_bars(strategy, config.start, config.end, baseline_symbol=config.baseline_symbol)
 
 
 def _metrics(result: BacktestResult) -> dict[str, Any]:

@@ -39,3 +39,14 @@ def _fresh_sources():
     yield
     for name in ("yahoo", "schwab", "synthetic"):
         registry.register_source(name, None)
+
+
+@pytest.fixture
+def live_events(monkeypatch) -> list[dict]:
+    """Every live event sent during the test (``publish`` sends after commit: use
+    ``django_capture_on_commit_callbacks(execute=True)`` or a transactional test)."""
+    from jutsu import events
+
+    sent: list[dict] = []
+    monkeypatch.setattr(events, "send_now", lambda event, group=events.DASHBOARD_GROUP: sent.append(event))
+    return sent

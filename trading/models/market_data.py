@@ -1,10 +1,5 @@
-"""Models of the trading app.
-
-Sections (others add theirs below, each under its own banner):
-
-* Market data — ``MarketData`` bars, ``DataMetadata`` coverage per (symbol, timeframe) and the
-  append-only ``DataAuditLog``. Writes go through ``trading.marketdata`` services, reads through
-  ``trading.selectors``.
+"""Market data: ``MarketData`` bars, ``DataMetadata`` coverage per (symbol, timeframe) and the append-only
+``DataAuditLog``. Writes go through ``trading.marketdata`` services, reads through ``trading.selectors``.
 """
 
 from __future__ import annotations
@@ -15,10 +10,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from trading.sources.base import TIMEFRAMES
-
-# ──────────────────────────────────────────────────────────────────────────────────────────────────
-# Market data
-# ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 
 class Timeframe(models.TextChoices):

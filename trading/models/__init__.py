@@ -1,0 +1,62 @@
+"""Models of the trading app, one module per sub-domain (imported here so ``trading.models.X`` works).
+
+* :mod:`.market_data` — bars, coverage and the market-data audit log;
+* :mod:`.ledger` — trading accounts, positions, orders (the idempotency record) and trades;
+* :mod:`.runs` — the engine switch, trading-job runs with per-strategy results, regime state.
+"""
+
+from trading.models.ledger import (
+    FINAL_ORDER_STATUSES,
+    LiveTrade,
+    Order,
+    OrderStatus,
+    Position,
+    Side,
+    TradeReason,
+    TradingAccount,
+)
+from trading.models.market_data import (
+    AuditOperation,
+    AuditOutcome,
+    DataAuditLog,
+    DataMetadata,
+    DataSource,
+    MarketData,
+    Timeframe,
+)
+from trading.models.runs import (
+    EngineState,
+    EngineStatus,
+    Grade,
+    RegimeState,
+    RunStatus,
+    StrategyRunResult,
+    StrategyRunStatus,
+    TradingRun,
+)
+
+__all__ = [
+    "FINAL_ORDER_STATUSES",
+    "AuditOperation",
+    "AuditOutcome",
+    "DataAuditLog",
+    "DataMetadata",
+    "DataSource",
+    "EngineState",
+    "EngineStatus",
+    "Grade",
+    "LiveTrade",
+    "MarketData",
+    "Order",
+    "OrderStatus",
+    "Position",
+    "RegimeState",
+    "RunStatus",
+    "Side",
+    "StrategyRunResult",
+    "StrategyRunStatus",
+    "Timeframe",
+    "TradeReason",
+    "TradingAccount",
+    "TradingRun",
+]

@@ -1,0 +1,131 @@
+"""The one call point through which live trading asks for a notification.
+
+Trading code calls the ``notify_*`` functions below at the moments the spec names (a trade executed, a regime
+change, a strategy not traded, a failed trading run). Each builds a :class:`Notification` — a title, a plain
+text body naming the strategy, and its context — and hands it to :func:`notify_send`.
+
+Today :func:`notify_send` logs the notification; the ones that report a problem also go out as an ``error``
+live event (built and published by the caller of ``notify_send``, below). Delivery to people (Apprise:
+``NOTIFY_URLS``, with retries in a Celery task) plugs in at :func:`notify_send` only — no caller changes.
+Notifications are sent after the surrounding transaction commits and never raise into the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from trading import events
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What to tell people: ``kind`` (``trade_executed``, ``regime_change``, ``strategy_not_traded``,
+    ``job_failure``), a one-line ``title``, a ``body`` and the structured ``context``."""
+
+    kind: str
+    title: str
+    body: str
+    strategy_id: str = ""
+    mode: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+Sender = Callable[[Notification], None]
+_senders: list[Sender] = []
+
+
+def notify_sender_register(sender: Sender) -> None:
+    """Add a delivery channel (called with every notification after commit; errors are logged)."""
+    if sender not in _senders:
+        _senders.append(sender)
+
+
+def notify_send(notification: Notification) -> None:
+    """Log ``notification`` and hand it to the registered senders once the current transaction commits."""
+
+    def deliver() -> None:
+        logger.info("notification %s: %s — %s", notification.kind, notification.title, notification.body)
+        for sender in list(_senders):
+            try:
+                sender(notification)
+            except Exception:  # a failing channel never fails the job that notified
+                logger.exception("notification sender %r failed for %s", sender, notification.kind)
+
+    transaction.on_commit(deliver)
+
+
+def notify_trade_executed(trade) -> None:
+    """A fill was recorded (``trade`` is a ``LiveTrade``)."""
+    context = events.trade_payload(trade)
+    cell = f", cell {trade.strategy_cell}" if trade.strategy_cell is not None else ""
+    notify_send(
+        Notification(
+            kind="trade_executed",
+            title=f"{trade.strategy_id} ({trade.mode}): {trade.action} {trade.quantity:f} {trade.symbol}",
+            body=(
+                f"{trade.strategy_id} {trade.action} {trade.quantity:f} {trade.symbol} at {trade.fill_price} "
+                f"(target {trade.target_price}, slippage {trade.slippage_pct:+.3f}%) — {trade.reason}{cell}"
+            ),
+            strategy_id=trade.strategy_id,
+            mode=trade.mode,
+            context=context,
+        )
+    )
+
+
+def notify_regime_change(
+    *, strategy_id: str, mode: str, trading_date: date, old: dict[str, Any] | None, new: dict[str, Any]
+) -> None:
+    """The strategy's cell changed from the previous trading day."""
+    before = f"cell {old.get('cell')} ({old.get('trend_state')}/{old.get('vol_state')})" if old else "no regime"
+    after = f"cell {new.get('cell')} ({new.get('trend_state')}/{new.get('vol_state')})"
+    notify_send(
+        Notification(
+            kind="regime_change",
+            title=f"{strategy_id} ({mode}): regime {before} → {after}",
+            body=f"{strategy_id} on {trading_date}: {before} → {after}",
+            strategy_id=strategy_id,
+            mode=mode,
+            context={"trading_date": trading_date.isoformat(), "old": old, "new": new},
+        )
+    )
+
+
+def notify_strategy_not_traded(*, strategy_id: str, mode: str, trading_date: date, reason: str) -> None:
+    """The trading job did not trade a strategy today (stale data, a refused day, an error, a timeout)."""
+    message = f"{strategy_id} ({mode}) was not traded on {trading_date}: {reason}"
+    events.error_publish(
+        message, source="daily_trading", strategy_id=strategy_id, mode=mode, details={"reason": reason}
+    )
+    notify_send(
+        Notification(
+            kind="strategy_not_traded",
+            title=f"{strategy_id} ({mode}) not traded on {trading_date}",
+            body=message,
+            strategy_id=strategy_id,
+            mode=mode,
+            context={"trading_date": trading_date.isoformat(), "reason": reason},
+        )
+    )
+
+
+def notify_job_failure(*, job: str, trading_date: date, error: str) -> None:
+    """A scheduled job (the trading run) failed as a whole."""
+    message = f"{job} failed on {trading_date}: {error}"
+    events.error_publish(message, source=job, details={"trading_date": trading_date.isoformat()})
+    notify_send(
+        Notification(
+            kind="job_failure",
+            title=f"{job} failed on {trading_date}",
+            body=message,
+            context={"job": job, "trading_date": trading_date.isoformat(), "error": error},
+        )
+    )
