@@ -34,8 +34,9 @@ class ConfigOverrideForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        names = ", ".join(n for n, p in sorted(PARAMETERS.items()) if p.overridable)
-        self.fields["parameter"].help_text += f" Runtime parameters: {names}."
+        if "parameter" in self.fields:  # absent when the admin shows an existing override (read-only)
+            names = ", ".join(n for n, p in sorted(PARAMETERS.items()) if p.overridable)
+            self.fields["parameter"].help_text += f" Runtime parameters: {names}."
 
     def clean(self):
         data = super().clean()
@@ -70,17 +71,18 @@ class ConfigOverrideAdmin(SimpleHistoryAdmin):
         effective = [e.as_dict() for e in resolve_all()]
         return super().changelist_view(request, {**(extra_context or {}), "effective": effective})
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return [f.name for f in ConfigOverride._meta.fields]
+    def has_change_permission(self, request, obj=None):
+        # An existing override is never edited in place (a new value is a new override, so its history stays
+        # whole): it opens as a read-only view page, whose History link shows every change.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: the row and its history stay
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
+        # only ever an addition: existing overrides are read-only (see has_change_permission)
         created = config_override_set(
             parameter=form.cleaned_data["parameter"],
             value=form.cleaned_data["value"],

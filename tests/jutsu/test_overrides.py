@@ -228,3 +228,29 @@ def test_admin_lists_effective_values_with_their_source(yaml_dir, admin_client, 
     assert "<td>0.002</td>" in row and "<td>override</td>" in row
     row = table[table.index("<td>trading.execution_time</td>") :].split("</tr>")[0]
     assert "<td>close</td>" in row and "<td>yaml</td>" in row
+
+
+def test_an_existing_override_opens_read_only_in_the_admin_with_its_history_one_click_away(
+    yaml_dir, admin_client, admin_user
+):
+    override = config_override_set(parameter="trading.slippage", value="0.002", reason="wide spreads", user=admin_user)
+    response = admin_client.get(f"/admin/jutsu/configoverride/{override.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    history_url = f"/admin/jutsu/configoverride/{override.pk}/history/"
+    assert f'href="{history_url}"' in html
+    assert "trading.slippage" in html and "wide spreads" in html
+    assert 'name="value"' not in html and 'name="parameter"' not in html  # every field is read-only
+    history = admin_client.get(history_url)
+    assert history.status_code == 200 and "0.002" in history.content.decode()
+
+
+def test_an_existing_override_cannot_be_changed_in_place_through_the_admin(yaml_dir, admin_client, admin_user):
+    override = config_override_set(parameter="trading.slippage", value="0.002", reason="wide spreads", user=admin_user)
+    response = admin_client.post(
+        f"/admin/jutsu/configoverride/{override.pk}/change/",
+        {"parameter": "trading.slippage", "value": "0.5", "reason": "sneaky", "expires_at_0": "", "expires_at_1": ""},
+    )
+    assert response.status_code == 403
+    override.refresh_from_db()
+    assert override.value == "0.002" and override.reason == "wide spreads"
