@@ -15,24 +15,12 @@ Django's query capture and must not grow with days or strategies (no N+1).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATA_DIR = tempfile.mkdtemp(prefix="jutsu-eod-bench-")
-os.environ["JUTSU_DATA_DIR"] = DATA_DIR
-os.environ["DATABASE_URL"] = f"sqlite:///{DATA_DIR}/bench.sqlite3"
-os.environ.setdefault("JUTSU_ENV", "development")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jutsu.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+from common import MARKET, django_setup, timed, verdict
 
-import django  # noqa: E402
-
-django.setup()
+django_setup("eod")
 
 from datetime import UTC, date, datetime  # noqa: E402
 from datetime import time as dtime  # noqa: E402
@@ -40,8 +28,6 @@ from decimal import Decimal  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from jutsu.scheduler import calendar  # noqa: E402
@@ -51,7 +37,6 @@ from performance.services.eod import eod_finalize_date  # noqa: E402
 from strategies.models import Strategy  # noqa: E402
 from trading.models import MarketData  # noqa: E402
 
-MARKET = ROOT.parent / "shared" / "data" / "market"
 START, END = date(2010, 1, 4), date(2019, 12, 31)
 TARGET_BACKFILL_S = 5.0
 TARGET_DAY_S = 0.5
@@ -136,30 +121,8 @@ def store_snapshots(ids: list[str], days: list[date], closes: dict[date, Decimal
     return len(rows)
 
 
-def timed(func):
-    """(wall s, CPU s, statements sent, result). Statements are counted by a cheap execute wrapper (an
-    ``executemany`` is one statement) rather than Django's debug capture, which formats every SQL text."""
-    count = 0
-
-    def counter(execute, sql, params, many, context):
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = func()
-        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return seconds, cpu, count, result
-
-
-def verdict(seconds: float, target: float) -> str:
-    return f"{'OK' if seconds <= target else 'SLOW'} (target ≤ {target} s)"
-
-
 def main() -> int:
     t_setup = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
     days = calendar.trading_days(START, END)
     extra = calendar.trading_days(END, date(2020, 1, 31))[1:]  # days after the backfill, for the one-day run
     closes = closes_for(days + extra)
@@ -168,14 +131,12 @@ def main() -> int:
     count = store_snapshots(three, days, closes, skip_weekly=True)
     print(f"setup: {len(days)} trading days, {count} snapshots, {time.perf_counter() - t_setup:.1f} s (not timed)")
 
-    seconds, cpu, queries, summary = timed(
-        lambda: daily_performance_backfill(strategy_ids=three, mode="paper", start=START, end=END)
-    )
-    assert not summary.errors, summary.errors[:3]
+    run = timed(lambda: daily_performance_backfill(strategy_ids=three, mode="paper", start=START, end=END))
+    assert not run.result.errors, run.result.errors[:3]
     rows = DailyPerformance.objects.count()
     print(
-        f"1. backfill 10 years × 3 strategies + baseline: {seconds:.3f} s (CPU {cpu:.3f}), {rows} rows, "
-        f"{queries} queries — {verdict(seconds, TARGET_BACKFILL_S)}"
+        f"1. backfill 10 years × 3 strategies + baseline: {run.seconds:.3f} s (CPU {run.cpu:.3f}), {rows} rows, "
+        f"{run.queries} queries — {verdict(run.seconds, TARGET_BACKFILL_S)}"
     )
 
     # 10 strategies with history: the 3 above plus 7 more backfilled over the last two months.
@@ -184,14 +145,18 @@ def main() -> int:
     daily_performance_backfill(strategy_ids=seven, mode="paper", start=days[-40], end=END)
     day = extra[0]
     store_snapshots(three + seven, [day], closes, skip_weekly=False)
-    seconds, cpu, queries, status = timed(lambda: eod_finalize_date(day, trigger="bench"))
+    run = timed(lambda: eod_finalize_date(day, trigger="bench"))
+    status = run.result
     print(
-        f"2. finalise {day} for 10 strategies + baseline: {seconds:.3f} s (CPU {cpu:.3f}), {queries} queries, "
-        f"status {status.status} {status.strategies_processed}/{status.strategies_total} — "
-        f"{verdict(seconds, TARGET_DAY_S)}"
+        f"2. finalise {day} for 10 strategies + baseline: {run.seconds:.3f} s (CPU {run.cpu:.3f}), "
+        f"{run.queries} queries, status {status.status} {status.strategies_processed}/{status.strategies_total} — "
+        f"{verdict(run.seconds, TARGET_DAY_S)}"
     )
-    seconds, cpu, queries, status = timed(lambda: eod_finalize_date(day, trigger="bench"))
-    print(f"   re-run of the same date (idempotent replace): {seconds:.3f} s, {queries} queries, {status.status}")
+    run = timed(lambda: eod_finalize_date(day, trigger="bench"))
+    print(
+        f"   re-run of the same date (idempotent replace): {run.seconds:.3f} s, {run.queries} queries, "
+        f"{run.result.status}"
+    )
     return 0
 
 

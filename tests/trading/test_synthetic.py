@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import date
 
 import numpy as np
@@ -102,12 +101,14 @@ def test_a_range_without_sessions_gives_empty_frames():
     assert empty.empty and list(empty.columns) == ["open", "high", "low", "close", "volume"]
 
 
-def test_twenty_five_years_of_all_symbols_generate_quickly():
+def test_twenty_five_years_of_all_symbols_give_one_bar_per_session():
+    """Speed is measured in bench/backtest_bench.py; here the result of a long range."""
     sessions = list(pd.bdate_range("2000-01-03", "2024-12-31").date)
-    started = time.perf_counter()
     result = generate_synthetic_bars(ALL, sessions[0], sessions[-1], seed=1, sessions=sessions)
-    elapsed = time.perf_counter() - started
-    assert len(result["QQQ"]) == len(sessions) and elapsed < 0.5
+    for symbol in ALL:
+        frame = result[symbol]
+        assert list(frame.index) == sessions
+        assert np.isfinite(frame.to_numpy()).all() and (frame["close"] > 0).all()
 
 
 def test_the_generator_imports_and_runs_without_django():
