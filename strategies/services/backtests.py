@@ -258,6 +258,26 @@ def backtest_export(run: BacktestRun) -> dict[str, Any]:
     }
 
 
+CURVE_FIELDS = ("date", "equity", "cash", "positions_value", "positions")
+
+
 def _curve_export(curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Curve rows without the per-symbol positions (date, equity, cash, positions value)."""
-    return [{k: r.get(k) for k in ("date", "equity", "cash", "positions_value")} for r in curve]
+    """Curve rows: date, equity, cash, positions value and the per-symbol ``positions`` ``{SYMBOL: {qty,
+    value}}`` held at that day's close (``{}`` when flat)."""
+    return [{k: r.get(k) or {} if k == "positions" else r.get(k) for k in CURVE_FIELDS} for r in curve]
+
+
+def curve_csv_rows(curve: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """An exported curve as flat CSV rows: ``positions`` becomes ``<SYMBOL>_qty`` and ``<SYMBOL>_value`` columns
+    for every symbol held at some point (sorted), empty on days it was not held. Returns (columns, rows)."""
+    symbols = sorted({symbol for row in curve for symbol in row.get("positions") or {}})
+    columns = [k for k in CURVE_FIELDS if k != "positions"] + [
+        f"{s}_{part}" for s in symbols for part in ("qty", "value")
+    ]
+    rows = []
+    for row in curve:
+        flat = {k: row.get(k) for k in CURVE_FIELDS if k != "positions"}
+        for symbol, held in (row.get("positions") or {}).items():
+            flat[f"{symbol}_qty"], flat[f"{symbol}_value"] = held.get("qty"), held.get("value")
+        rows.append(flat)
+    return columns, rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from decimal import Decimal
@@ -135,8 +136,38 @@ def test_command_prints_a_summary_and_writes_the_json_contract(market, tmp_path,
         assert key in document
     assert document["params"]["fast"] == 20
     assert BacktestRun.objects.get(pk=document["id"]).params["fast"] == 20
-    assert set(document["equity_curve"][0]) == {"date", "equity", "cash", "positions_value"}
+    assert set(document["equity_curve"][0]) == {"date", "equity", "cash", "positions_value", "positions"}
     assert (tmp_path / "csv" / "trades.csv").read_text().startswith("symbol,")
+
+
+def test_the_exported_equity_curves_carry_each_rows_per_symbol_positions(market, tmp_path):
+    out, folder = tmp_path / "run.json", tmp_path / "csv"
+    call_command("backtest", "v3_5b", "--start", "2012-01-03", "--end", "2013-12-31", "--json", str(out), "--csv",
+                 str(folder))  # fmt: skip
+    document = json.loads(out.read_text())
+    run = BacktestRun.objects.get(pk=document["id"])
+    for name in ("equity_curve", "baseline_curve"):
+        exported, stored = document[name], getattr(run, name)
+        assert [row["positions"] for row in exported] == [row["positions"] for row in stored]
+        held = [row for row in exported if Decimal(row["positions_value"]) > 0]
+        assert held, f"{name}: no row with holdings"
+        for row in held:
+            assert sum(Decimal(p["value"]) for p in row["positions"].values()) == Decimal(row["positions_value"])
+    assert len({symbol for row in document["equity_curve"] for symbol in row["positions"]}) >= 2
+
+    # the CSV has one qty and one value column per symbol ever held, empty while not held
+    with (folder / "equity_curve.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert "positions" not in rows[0]
+    symbols = sorted({symbol for row in document["equity_curve"] for symbol in row["positions"]})
+    assert list(rows[0]) == ["date", "equity", "cash", "positions_value"] + [
+        f"{s}_{part}" for s in symbols for part in ("qty", "value")
+    ]
+    for row, exported in zip(rows, document["equity_curve"], strict=True):
+        for symbol in symbols:
+            held = exported["positions"].get(symbol)
+            assert row[f"{symbol}_qty"] == (str(held["qty"]) if held else "")
+            assert row[f"{symbol}_value"] == (str(held["value"]) if held else "")
 
 
 @pytest.mark.parametrize(

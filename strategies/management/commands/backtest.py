@@ -14,7 +14,7 @@ from jutsu.errors import JutsuError
 from jutsu.management.options import date_option
 from strategies import display
 from strategies.engine.backtest import FILL_MODES
-from strategies.services.backtests import BacktestRequest, backtest_export, backtest_run_execute
+from strategies.services.backtests import BacktestRequest, backtest_export, backtest_run_execute, curve_csv_rows
 
 SUMMARY = (
     ("total_return", "Total return", "pct"),
@@ -127,9 +127,12 @@ class Command(BaseCommand):
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("equity_curve", "baseline_curve", "fills", "trades", "regime"):
             rows = document[name]
+            if name.endswith("_curve"):
+                columns, rows = curve_csv_rows(rows)
+            else:
+                columns = list(dict.fromkeys(k for row in rows for k in row)) if rows else ["date"]
             path = folder / f"{name}.csv"
             with path.open("w", newline="") as fh:
-                columns = list(dict.fromkeys(k for row in rows for k in row)) if rows else ["date"]
                 writer = csv.DictWriter(fh, fieldnames=columns)
                 writer.writeheader()
                 for row in rows:
