@@ -269,6 +269,9 @@ WEBAUTHN_RP_ID = JUTSU.webauthn_rp_id
 WEBAUTHN_RP_NAME = JUTSU.webauthn_rp_name
 WEBAUTHN_ORIGIN = JUTSU.webauthn_origin
 FERNET_KEYS = JUTSU.fernet_keys
+# Schwab: the OAuth redirect URL registered with the app, and the account to trade (empty: the first one).
+SCHWAB_CALLBACK_URL = JUTSU.schwab_callback_url
+SCHWAB_ACCOUNT_HASH = JUTSU.schwab_account_hash
 
 # --- accounts: authentication, 2FA, passkeys, rate limits -----------------------------------------
 # Owned by the accounts app (docs/SECURITY.md explains the choices). One 2FA stack: django-allauth's

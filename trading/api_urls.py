@@ -2,5 +2,15 @@
 
 from __future__ import annotations
 
+from django.urls import path
+
+from trading.broker import apis as broker_apis
+
 app_name = "trading-api"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("schwab/status", broker_apis.SchwabStatusApi.as_view(), name="schwab-status"),
+    path("schwab/auth/status", broker_apis.SchwabAuthStatusApi.as_view(), name="schwab-auth-status"),
+    path("schwab/auth/initiate", broker_apis.SchwabAuthInitiateApi.as_view(), name="schwab-auth-initiate"),
+    path("schwab/auth/callback", broker_apis.SchwabAuthCallbackApi.as_view(), name="schwab-auth-callback"),
+    path("schwab/token", broker_apis.SchwabTokenApi.as_view(), name="schwab-token"),
+]

@@ -8,6 +8,7 @@ from jutsu.models import JobStatus
 from jutsu.scheduler import calendar
 from jutsu.scheduler.registry import job
 from jutsu.scheduler.runner import JobContext, JobResult
+from trading.broker import jobs as broker_jobs  # noqa: F401 (registers the broker's jobs)
 from trading.marketdata.sync import SETTLE_MINUTES, market_data_generate_demo, market_data_sync
 from trading.models import DataSource
 from trading.selectors import market_data_coverage

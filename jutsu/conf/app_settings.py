@@ -53,6 +53,8 @@ class JutsuSettings:
     webauthn_rp_name: str
     webauthn_origin: str
     fernet_keys: list[str] = field(repr=False)
+    schwab_callback_url: str = "https://127.0.0.1:8182"
+    schwab_account_hash: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -133,6 +135,21 @@ def _default_origin(env: Mapping[str, str], rp_id: str, production: bool) -> str
     return f"http://{rp_id}:{env_int(env, 'PORT', 8000, minimum=1)}"
 
 
+def _schwab_callback_url(env: Mapping[str, str]) -> str:
+    """The redirect URL registered with the Schwab app: Schwab only redirects to HTTPS URLs."""
+    from urllib.parse import urlsplit
+
+    url = (env.get("SCHWAB_CALLBACK_URL") or "https://127.0.0.1:8182").strip()
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{url!r} is not an https:// URL without query or fragment (Schwab redirects only to the exact "
+            "HTTPS callback URL registered with the app, e.g. https://127.0.0.1:8182)",
+            key="SCHWAB_CALLBACK_URL",
+        )
+    return url
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, base_dir: Path = BASE_DIR) -> JutsuSettings:
     """Build the settings object from the environment and the YAML files."""
     env = os.environ if environ is None else environ
@@ -187,4 +204,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, base_dir: Path = 
         webauthn_rp_name=env.get("WEBAUTHN_RP_NAME", "Jutsu Labs"),
         webauthn_origin=env.get("WEBAUTHN_ORIGIN") or _default_origin(env, rp_id, production),
         fernet_keys=fernet,
+        schwab_callback_url=_schwab_callback_url(env),
+        schwab_account_hash=(get_secret("schwab_account_hash", "SCHWAB_ACCOUNT_HASH", environ=env) or "").strip(),
     )

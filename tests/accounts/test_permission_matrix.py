@@ -109,6 +109,15 @@ def test_the_walk_finds_the_known_endpoints():
     assert {"api/users", "api/auth/me", "api/status/health", "accounts/", "accounts/login/"} <= routes
 
 
+def test_the_broker_endpoints_are_admin_only_except_their_status():
+    declared = {(e.route, method): permission for e in ENDPOINTS for method, permission in e.permissions}
+    assert declared[("api/schwab/status", "GET")] == "status:read"
+    assert declared[("api/schwab/auth/status", "GET")] == "status:read"
+    assert declared[("api/schwab/auth/initiate", "POST")] == "broker:manage"
+    assert declared[("api/schwab/auth/callback", "POST")] == "broker:manage"
+    assert declared[("api/schwab/token", "DELETE")] == "broker:manage"
+
+
 def test_every_endpoint_declares_a_known_permission_for_every_method():
     problems = []
     for endpoint, method, permission in CASES:

@@ -104,6 +104,18 @@ def test_embedded_mode_without_redis(tmp_path, config_dir):
     assert with_redis.safe_broker_url == "redis://:****@localhost:6379/0"
 
 
+def test_the_schwab_callback_url_defaults_locally_and_must_be_https(tmp_path, config_dir):
+    settings = load_settings(base_env(tmp_path, config_dir))
+    assert settings.schwab_callback_url == "https://127.0.0.1:8182" and settings.schwab_account_hash == ""
+    chosen = load_settings(
+        base_env(tmp_path, config_dir, SCHWAB_CALLBACK_URL="https://jutsu.example.com/cb", SCHWAB_ACCOUNT_HASH="AB12")
+    )
+    assert (chosen.schwab_callback_url, chosen.schwab_account_hash) == ("https://jutsu.example.com/cb", "AB12")
+    for bad in ("http://127.0.0.1:8182", "127.0.0.1:8182", "https://127.0.0.1:8182/?x=1"):
+        with pytest.raises(ConfigError, match="SCHWAB_CALLBACK_URL"):
+            load_settings(base_env(tmp_path, config_dir, SCHWAB_CALLBACK_URL=bad))
+
+
 # --- YAML layer ---------------------------------------------------------------------------------------
 
 

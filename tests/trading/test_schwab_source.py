@@ -13,6 +13,7 @@ import respx
 
 from jutsu.errors import InvalidParameter
 from tests.trading.conftest import FIXTURES
+from tests.trading.schwab import store_token
 from trading.marketdata.validation import validate_bars
 from trading.sources.base import SourceUnavailable
 from trading.sources.schwab import SchwabSource
@@ -184,3 +185,42 @@ def test_a_token_in_the_legacy_format_is_refused_clearly(tmp_path):
 def test_hourly_bars_are_not_offered_by_schwab(source):
     with pytest.raises(InvalidParameter, match="no 1H candles"):
         source.fetch_bars("QQQ", "1H", date(2019, 7, 15), date(2019, 7, 19))
+
+
+# ── the database token store (what the Schwab login fills) ────────────────────────────────────────
+
+
+@pytest.mark.django_db
+@respx.mock
+def test_by_default_the_stored_token_is_used_and_a_refresh_is_written_back_encrypted(schwab_credentials):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trading.broker.tokens import schwab_token_read
+    from trading.models import BrokerToken
+
+    login = timezone.now() - timedelta(days=2)
+    store_token(issued_at=login, access_valid_for=timedelta(seconds=-10))
+    refresh = respx.post(TOKEN_ENDPOINT).mock(
+        return_value=httpx.Response(200, json=fixture("schwab_token_refresh.json"))
+    )
+    history = respx.get(PRICE_HISTORY).mock(
+        return_value=httpx.Response(200, json=fixture("schwab_pricehistory_qqq_daily.json"))
+    )
+
+    SchwabSource().fetch_bars("QQQ", "1D", date(2019, 7, 15), date(2019, 7, 19))
+
+    assert b"refresh_token=Z5.cmVmcmVzaC1zdG9yZWQ.stored-refresh" in refresh.calls.last.request.content
+    assert history.calls.last.request.headers["Authorization"].endswith(".refreshed")
+    stored = schwab_token_read()
+    assert stored["token"]["access_token"].endswith(".refreshed")
+    assert stored["creation_timestamp"] == int(login.timestamp()), "a refresh keeps the login instant"
+    assert ".refreshed" not in BrokerToken.objects.get().token_encrypted
+
+
+@pytest.mark.django_db
+def test_without_a_stored_token_the_source_asks_for_a_login(schwab_credentials):
+    with pytest.raises(SourceUnavailable, match="no Schwab token is stored: log in to Schwab") as caught:
+        SchwabSource().fetch_bars("QQQ", "1D", date(2019, 7, 15), date(2019, 7, 19))
+    assert caught.value.permanent

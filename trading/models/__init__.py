@@ -2,9 +2,19 @@
 
 * :mod:`.market_data` — bars, coverage and the market-data audit log;
 * :mod:`.ledger` — trading accounts, positions, orders (the idempotency record) and trades;
-* :mod:`.runs` — the engine switch, trading-job runs with per-strategy results, regime state.
+* :mod:`.runs` — the engine switch, trading-job runs with per-strategy results, regime state;
+* :mod:`.broker` — the broker's OAuth token (encrypted), pending authorisations.
 """
 
+from trading.models.broker import (
+    EXPIRY_TIER_LIMITS,
+    EXPIRY_TIER_ORDER,
+    REFRESH_TOKEN_LIFETIME,
+    Broker,
+    BrokerAuthRequest,
+    BrokerToken,
+    ExpiryTier,
+)
 from trading.models.ledger import (
     FINAL_ORDER_STATUSES,
     LiveTrade,
@@ -36,14 +46,21 @@ from trading.models.runs import (
 )
 
 __all__ = [
+    "EXPIRY_TIER_LIMITS",
+    "EXPIRY_TIER_ORDER",
     "FINAL_ORDER_STATUSES",
+    "REFRESH_TOKEN_LIFETIME",
     "AuditOperation",
     "AuditOutcome",
+    "Broker",
+    "BrokerAuthRequest",
+    "BrokerToken",
     "DataAuditLog",
     "DataMetadata",
     "DataSource",
     "EngineState",
     "EngineStatus",
+    "ExpiryTier",
     "Grade",
     "LiveTrade",
     "MarketData",

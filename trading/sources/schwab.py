@@ -4,12 +4,13 @@ Credentials: the app key and secret come from ``jutsu.conf.secrets.get_secret`` 
 ``schwab_api_key`` / ``schwab_app_secret``, or ``SCHWAB_API_KEY[_FILE]`` / ``SCHWAB_APP_SECRET[_FILE]``.
 
 Token: schwab-py needs the OAuth token (``{"creation_timestamp": …, "token": {…}}``) and writes it
-back whenever it refreshes the access token. Token storage belongs to the broker-OAuth work (the
-spec wants it encrypted in the database); until then this adapter accepts either
+back whenever it refreshes the access token. By default the adapter uses the encrypted database store
+that the Schwab login (``/api/schwab/auth/*``) fills (``trading.broker.connection.schwab_client``) — the
+same token the live executor uses. Two explicit alternatives remain:
 
-* ``token_read`` / ``token_write`` callables (``client_from_access_functions``) — what the
-  encrypted database store will plug in; or
-* a token file: ``token_path``, else ``$SCHWAB_TOKEN_PATH``, else ``<JUTSU_DATA_DIR>/broker/schwab_token.json``.
+* ``token_read`` / ``token_write`` callables (``client_from_access_functions``), e.g. in tests;
+* a token file written by schwab-py's own login tools: ``token_path``, or ``$SCHWAB_TOKEN_PATH`` when
+  set (for a machine that only fetches market data; the file is not encrypted).
 
 Schwab refresh tokens expire after 7 days; a refused or expired token surfaces as a *permanent*
 ``SourceUnavailable`` ("log in to Schwab again"), which makes ``fetch_with_fallback`` use Yahoo.
@@ -40,16 +41,12 @@ FETCHERS = {
     "15m": "get_price_history_every_fifteen_minutes",
     "5m": "get_price_history_every_five_minutes",
 }
-TOKEN_FILE_NAME = "schwab_token.json"
 
 
-def default_token_path() -> Path:
+def configured_token_path() -> Path | None:
+    """The token file named by ``$SCHWAB_TOKEN_PATH`` (``None``: use the database store)."""
     configured = os.environ.get("SCHWAB_TOKEN_PATH", "").strip()
-    if configured:
-        return Path(configured)
-    from django.conf import settings
-
-    return Path(settings.JUTSU_DATA_DIR) / "broker" / TOKEN_FILE_NAME
+    return Path(configured) if configured else None
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -104,12 +101,20 @@ class SchwabSource(MarketDataSource):
     def _build_client(self) -> Any:
         from schwab import auth
 
+        from trading.broker.connection import schwab_client
+        from trading.broker.errors import BrokerNotConnected
+
         api_key, app_secret = self._credentials()
+        path = self._token_path or configured_token_path()
+        if self._token_read is None and path is None:
+            try:
+                return schwab_client()
+            except BrokerNotConnected as exc:
+                raise SourceUnavailable(str(exc), source=self.name, permanent=True)
         try:
             if self._token_read is not None:
                 write = self._token_write or _discard_token
                 return auth.client_from_access_functions(api_key, app_secret, self._token_read, write)
-            path = self._token_path or default_token_path()
             if not path.is_file():
                 raise SourceUnavailable(
                     f"no Schwab token at {path}: log in to Schwab first (or set SCHWAB_TOKEN_PATH)",
