@@ -26,10 +26,31 @@ class HeartbeatDatabaseScheduler(DatabaseScheduler):
 
     def tick(self, *args, **kwargs):
         self._heartbeat()
+        self._expire_overrides()
         interval = super().tick(*args, **kwargs)
         from django.conf import settings
 
         return min(interval, settings.JUTSU_HEARTBEAT_SECONDS)
+
+    _last_expiry_check = 0.0
+
+    def _expire_overrides(self) -> None:
+        """Safety net for the task queued at each override's expiry (a lost message, a worker that was down):
+        at most once per heartbeat interval, expire overdue overrides — which re-syncs the schedules."""
+        from django.conf import settings
+        from django.db import close_old_connections
+
+        from jutsu.services.config_overrides import config_overrides_expire
+
+        now = time.monotonic()
+        if now - self._last_expiry_check < settings.JUTSU_HEARTBEAT_SECONDS:
+            return
+        self._last_expiry_check = now
+        try:
+            close_old_connections()
+            config_overrides_expire()
+        except Exception:
+            logger.warning("expiring config overrides failed; the next tick retries", exc_info=True)
 
     def _heartbeat(self, force: bool = False) -> None:
         from django.conf import settings

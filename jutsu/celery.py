@@ -11,7 +11,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import beat_init, worker_init, worker_process_init, worker_ready
+from celery.signals import before_task_publish, beat_init, worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jutsu.settings")
 
@@ -75,6 +75,13 @@ app.steps["worker"].add(HeartbeatStep)
 @worker_init.connect
 def _on_worker_init(**kwargs):
     prepare_process()  # broker folders; wait for the database with backoff before consuming
+
+
+@before_task_publish.connect
+def _on_before_task_publish(**kwargs):
+    # Any process may queue a task (a web request, ``run_job`` from the command line): the embedded file
+    # broker needs its folders before the first message is written, even if no worker ever ran here.
+    _prepare_embedded_broker()
 
 
 @worker_ready.connect

@@ -15,6 +15,14 @@ def run_job_task(job_name: str, as_of: str | None = None, trigger: str = JobTrig
     return {"id": run.pk, "job": run.job_name, "status": run.status, "message": run.message}
 
 
+@shared_task(name="jutsu.tasks.config_overrides_expire_task", acks_late=True)
+def config_overrides_expire_task() -> int:
+    """Deactivate the overrides whose expiry has passed (queued for each override's ``expires_at``)."""
+    from jutsu.services.config_overrides import config_overrides_expire
+
+    return len(config_overrides_expire())
+
+
 @shared_task(name="jutsu.tasks.ping")
 def ping(value: str = "pong") -> str:
     """A round-trip probe for operators and tests."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from jutsu.models import JobStatus
+from jutsu.models import JobStatus, JobTrigger
 from jutsu.scheduler import calendar
 from jutsu.scheduler.registry import job
 from jutsu.scheduler.runner import JobContext, JobResult
@@ -12,6 +13,7 @@ from trading.broker import jobs as broker_jobs  # noqa: F401 (registers the brok
 from trading.marketdata.sync import SETTLE_MINUTES, market_data_generate_demo, market_data_sync
 from trading.models import DataSource
 from trading.selectors import market_data_coverage
+from trading.services.refresh import RefreshSummary, equity_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +71,59 @@ def market_data_sync_job(ctx: JobContext) -> JobResult:
         detail={"lines": lines, "failed": failed},
         error="; ".join(failed),
     )
+
+
+# ── equity refreshes (never regime: ADR-04) ────────────────────────────────────────────────────────
+
+#: A scheduled market-close refresh runs within this long after its session's close; later it is the other
+#: entry of the day (16:05 on a half-day whose 13:05 run did the work).
+CLOSE_REFRESH_WINDOW = timedelta(hours=1)
+
+
+def _refresh_result(summary: RefreshSummary) -> JobResult:
+    if not summary.accounts and not summary.failed:
+        return JobResult(status=JobStatus.SKIPPED, message="skipped: no trading account to refresh yet")
+    status = JobStatus.SUCCESS if not summary.failed else (JobStatus.PARTIAL if summary.accounts else JobStatus.FAILED)
+    return JobResult(
+        status=status,
+        message=summary.line()[:500],
+        detail={"accounts": summary.accounts, "marked": summary.marked, "stale": summary.stale},
+        error="; ".join(summary.failed),
+    )
+
+
+@job(
+    "hourly_refresh",
+    description="During the session: quotes, mark positions to market, a snapshot per account (never regime)",
+    # 10:00 … 15:00 on the hour and a last one at 15:30 (New York); runs after an early close skip.
+    schedule=[
+        {"minute": "0", "hour": "10-15", "day_of_week": "mon-fri"},
+        {"minute": "30", "hour": "15", "day_of_week": "mon-fri"},
+    ],
+    queue="live",
+)
+def hourly_refresh_job(ctx: JobContext) -> JobResult:
+    session = calendar.session(ctx.today)
+    if not (session.open <= ctx.market_now < session.close):
+        hours = f"{session.open:%H:%M}–{session.close:%H:%M}"
+        return JobResult(
+            status=JobStatus.SKIPPED, message=f"skipped: the {ctx.today} session is open {hours} New York time"
+        )
+    return _refresh_result(equity_refresh(as_of=ctx.as_of, refresh_type="hourly"))
+
+
+@job(
+    "market_close_refresh",
+    description="After the close (16:05, 13:05 on half-days): closing quotes, marks, a closing snapshot per account",
+    schedule=[{"minute": "5", "hour": "13,16", "day_of_week": "mon-fri"}],
+    queue="live",
+)
+def market_close_refresh_job(ctx: JobContext) -> JobResult:
+    session = calendar.session(ctx.today)
+    late = ctx.trigger == JobTrigger.SCHEDULE and ctx.market_now >= session.close + CLOSE_REFRESH_WINDOW
+    if ctx.market_now < session.close or late:
+        return JobResult(
+            status=JobStatus.SKIPPED,
+            message=f"skipped: the {ctx.today} session closes at {session.close:%H:%M} New York time",
+        )
+    return _refresh_result(equity_refresh(as_of=ctx.as_of, refresh_type="market_close"))

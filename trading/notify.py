@@ -4,10 +4,12 @@ Trading code calls the ``notify_*`` functions below at the moments the spec name
 change, a strategy not traded, a failed trading run). Each builds a :class:`Notification` — a title, a plain
 text body naming the strategy, and its context — and hands it to :func:`notify_send`.
 
-Today :func:`notify_send` logs the notification; the ones that report a problem also go out as an ``error``
-live event (built and published by the caller of ``notify_send``, below). Delivery to people (Apprise:
-``NOTIFY_URLS``, with retries in a Celery task) plugs in at :func:`notify_send` only — no caller changes.
-Notifications are sent after the surrounding transaction commits and never raise into the caller.
+:func:`notify_send` logs the notification and hands it to the registered senders; the ones that report a problem
+also go out as an ``error`` live event (built and published by the caller of ``notify_send``, below). Delivery to
+people is ``trading.delivery.notify_queue`` (Apprise: ``NOTIFY_URLS``, one Celery task per target with retries),
+registered in ``trading/apps.py``. Notifications are sent after the surrounding transaction commits and never
+raise into the caller. Failed runs of any scheduled job are reported through the job framework's failure hook
+(:func:`notify_job_run_failed`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Notification:
     """What to tell people: ``kind`` (``trade_executed``, ``regime_change``, ``strategy_not_traded``,
-    ``job_failure``), a one-line ``title``, a ``body`` and the structured ``context``."""
+    ``job_failure``, ``token_expiry``, ``reconciliation_mismatch``, ``validation_red``), a one-line ``title``,
+    a ``body`` and the structured ``context``."""
 
     kind: str
     title: str
@@ -127,5 +130,66 @@ def notify_job_failure(*, job: str, trading_date: date, error: str) -> None:
             title=f"{job} failed on {trading_date}",
             body=message,
             context={"job": job, "trading_date": trading_date.isoformat(), "error": error},
+        )
+    )
+
+
+def notify_job_run_failed(run) -> None:
+    """Job-framework hook (``jutsu.scheduler.runner.job_failure_listener``): any scheduled job ended ``failed``."""
+    notify_job_failure(job=run.job_name, trading_date=run.trading_date, error=run.error or run.message)
+
+
+def notify_token_expiry(*, broker: str, tier: str, expires_at: str | None, message: str) -> None:
+    """The broker's refresh token reached a more urgent expiry tier (``5d``, ``2d``, ``1d``, ``12h``, ``expired``)."""
+    notify_send(
+        Notification(
+            kind="token_expiry",
+            title=f"{broker} token: {message}",
+            body=f"The {broker} refresh token {message}. Re-authorise it on the Schwab page (admin) before it lapses.",
+            context={"broker": broker, "tier": tier, "expires_at": expires_at or ""},
+        )
+    )
+
+
+def notify_reconciliation_mismatch(*, strategy_id: str, mode: str, trading_date: date, summary: dict[str, Any]) -> None:
+    """Recorded fills and the broker's differ (``summary``: counts per outcome and the first differences)."""
+    counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items() if isinstance(value, int))
+    notify_send(
+        Notification(
+            kind="reconciliation_mismatch",
+            title=f"{strategy_id} ({mode}): reconciliation mismatch on {trading_date}",
+            body=f"{strategy_id} fills on {trading_date} differ from the broker's: {counts or 'see the details'}",
+            strategy_id=strategy_id,
+            mode=mode,
+            context={"trading_date": trading_date.isoformat(), **summary},
+        )
+    )
+
+
+def notify_validation_red(
+    *, strategy_id: str, mode: str, trading_date: date, morning: dict[str, Any], final: dict[str, Any]
+) -> None:
+    """Post-close validation: the decision on the day's final bars lands in a different cell (grade RED).
+
+    ``morning`` / ``final`` carry ``cell``, ``trend_state``, ``vol_state``, ``t_norm``, ``z_score`` and
+    ``targets`` (symbol → weight).
+    """
+    notify_send(
+        Notification(
+            kind="validation_red",
+            title=f"{strategy_id} ({mode}): post-close validation RED on {trading_date}",
+            body=(
+                f"{strategy_id} traded cell {morning.get('cell')} on {trading_date}; the final bars say cell "
+                f"{final.get('cell')}. Today's positions follow a regime the close does not confirm."
+            ),
+            strategy_id=strategy_id,
+            mode=mode,
+            context={
+                "trading_date": trading_date.isoformat(),
+                "morning": morning,
+                "final": final,
+                "morning_targets": morning.get("targets"),
+                "final_targets": final.get("targets"),
+            },
         )
     )

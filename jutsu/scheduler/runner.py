@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -115,6 +116,28 @@ def _finish(run: JobRun, result: JobResult) -> JobRun:
     return run
 
 
+FailureListener = Callable[[JobRun], None]
+_failure_listeners: dict[str, FailureListener] = {}
+
+
+def job_failure_listener(func: FailureListener) -> FailureListener:
+    """Register ``func(run)`` to be called after any job run ends ``failed`` (e.g. trading's notification).
+
+    Apps to the right of ``jutsu`` plug in from their ``AppConfig.ready()``; a listener that raises is logged
+    and never changes the run's outcome.
+    """
+    _failure_listeners[f"{func.__module__}.{func.__qualname__}"] = func
+    return func
+
+
+def _failed(run: JobRun) -> None:
+    for name, listener in list(_failure_listeners.items()):
+        try:
+            listener(run)
+        except Exception:
+            logger.exception("job failure listener %s failed for %s #%s", name, run.job_name, run.run_number)
+
+
 def _announce(run: JobRun) -> None:
     publish(
         "job_status",
@@ -181,6 +204,8 @@ def job_run(name: str, *, as_of: datetime | None = None, trigger: str = JobTrigg
         level = logging.ERROR if run.status == JobStatus.FAILED else logging.INFO
         logger.log(level, "job %s #%s %s: %s", spec.name, run.run_number, run.status, run.message)
         _announce(run)
+        if run.status == JobStatus.FAILED:
+            _failed(run)
         return run
     finally:
         lock_release(spec.name, owner)

@@ -77,6 +77,16 @@ def schedules_sync() -> dict[str, int]:
     return counts
 
 
+def schedules_resync(parameter: str) -> None:
+    """Config-override change listener: a parameter changed (set, deactivated, expired) — re-sync at once.
+
+    Schedules may depend on runtime parameters (``daily_trading`` follows ``trading.execution_time``), so every
+    committed override change re-syncs the rows; beat re-reads changed rows on its next tick.
+    """
+    counts = schedules_sync()
+    logger.info("config override of %s changed: beat schedules re-synced %s", parameter, counts)
+
+
 def schedule_overview() -> list[dict]:
     """Each job with its schedule rows, enabled flag and next run (New York time)."""
     from django.utils import timezone

@@ -47,7 +47,14 @@ def _parameter_for(name: str, strategy_id: str) -> Parameter:
 
 def _notify(parameter: str) -> None:
     for listener in _change_listeners:
-        transaction.on_commit(lambda listener=listener: listener(parameter))
+        transaction.on_commit(lambda listener=listener: listener(parameter), robust=True)
+
+
+def _expiry_queue(expires_at: datetime) -> None:
+    """Expire the override when its time comes (a task due at ``expires_at``; beat's safety net backs it up)."""
+    from jutsu.tasks import config_overrides_expire_task
+
+    config_overrides_expire_task.apply_async(eta=expires_at, queue="housekeeping")
 
 
 def config_override_check(
@@ -118,6 +125,8 @@ def config_override_set(
             },
         )
         _notify(parameter)
+        if expires_at is not None:
+            transaction.on_commit(lambda: _expiry_queue(expires_at), robust=True)
     return override
 
 
@@ -170,7 +179,9 @@ def config_override_reset(*, parameter: str, strategy_id: str = "", user=None, r
 
 
 def config_overrides_expire(*, at: datetime | None = None) -> list[ConfigOverride]:
-    """Deactivate every active override whose expiry has passed; each one is audited."""
+    """Deactivate every active override whose expiry has passed; each one is audited and its change listeners
+    (the beat schedule re-sync) run. Called by the task queued at each expiry, by beat's periodic safety net
+    and by the daily housekeeping."""
     at = at or timezone.now()
     expired: list[ConfigOverride] = []
     for override in ConfigOverride.objects.filter(is_active=True, expires_at__lte=at):
