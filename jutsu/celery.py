@@ -11,7 +11,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import before_task_publish, beat_init, worker_init, worker_process_init, worker_ready
+from celery.signals import beat_init, before_task_publish, worker_init, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jutsu.settings")
 

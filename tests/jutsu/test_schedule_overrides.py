@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -76,9 +75,9 @@ def test_an_override_moves_the_schedule_at_once_and_its_expiry_moves_it_back(
         assert _crontab(timed_job) == ("16", "0")
         (eta,) = _queued_expiry_etas()
         assert datetime.fromisoformat(eta) == T0 + timedelta(hours=2)  # the expiry task is due at the expiry
-    with time_machine.travel(T0 + timedelta(hours=2, seconds=1), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert config_overrides_expire_task.apply().get() == 1  # what the worker runs at the ETA
+    after = T0 + timedelta(hours=2, seconds=1)
+    with time_machine.travel(after, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert config_overrides_expire_task.apply().get() == 1  # what the worker runs at the ETA
     assert _crontab(timed_job) == ("9", "45")
     override.refresh_from_db()
     assert (override.is_active, override.deactivation_reason) == (False, "expired")

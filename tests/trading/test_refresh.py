@@ -78,9 +78,7 @@ def test_hourly_refresh_marks_to_the_price_at_its_moment_and_snapshots_every_acc
     assert snaps["v3_5b"].timestamp == parse_as_of("2020-06-30T11:00:00-04:00")
     assert RegimeState.objects.count() == 0 and LiveTrade.objects.count() == 1  # nothing decided or traded
     refresh = [e for e in live_events if e["type"] == "data_refresh"]
-    assert refresh == [
-        {**refresh[0], "refresh_type": "hourly", "strategies": ["v3_5b", "v3_5d"], "date": "2020-06-30"}
-    ]
+    assert refresh == [{**refresh[0], "refresh_type": "hourly", "strategies": ["v3_5b", "v3_5d"], "date": "2020-06-30"}]
 
 
 def test_market_close_refresh_marks_at_the_close(book):
