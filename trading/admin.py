@@ -2,6 +2,10 @@
 
 Market data is append-only here too: bars, coverage and the audit log are read-only; the only
 actions mark bars invalid / valid again, through the audited service.
+
+The live-trading ledger (accounts, positions, orders, trades), the regime states and the trading runs are
+read-only: they change only through the trading job, manual trades and flatten (services that keep
+positions equal to their trades).
 """
 
 from __future__ import annotations
@@ -10,7 +14,18 @@ from django.contrib import admin, messages
 
 from jutsu.admin_base import ReadOnlyAdmin
 from trading.marketdata.corrections import market_data_set_validity
-from trading.models import DataAuditLog, DataMetadata, MarketData
+from trading.models import (
+    DataAuditLog,
+    DataMetadata,
+    LiveTrade,
+    MarketData,
+    Order,
+    Position,
+    RegimeState,
+    StrategyRunResult,
+    TradingAccount,
+    TradingRun,
+)
 
 # ── Market data ────────────────────────────────────────────────────────────────────────────────────
 
@@ -72,3 +87,79 @@ class DataAuditLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     show_full_result_count = False
+
+
+# ── Live trading (read-only) ───────────────────────────────────────────────────────────────────────
+
+
+@admin.register(TradingAccount)
+class TradingAccountAdmin(ReadOnlyAdmin):
+    list_display = ("strategy_id", "mode", "started_on", "initial_capital", "cash", "last_trading_date", "updated_at")
+    list_filter = ("mode", "strategy_id")
+
+
+@admin.register(Position)
+class PositionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "strategy_id", "mode", "symbol", "quantity", "avg_cost", "last_price", "market_value", "unrealized_pnl",
+        "last_updated",
+    )  # fmt: skip
+    list_filter = ("mode", "strategy_id", "symbol")
+    search_fields = ("symbol", "strategy_id")
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = (
+        "client_order_id", "trading_date", "status", "side", "symbol", "requested_qty", "filled_qty", "ref_price",
+        "avg_fill_price", "reason", "broker_order_id",
+    )  # fmt: skip
+    list_filter = ("mode", "status", "side", "reason", "strategy_id")
+    search_fields = ("client_order_id", "broker_order_id", "symbol")
+    date_hierarchy = "trading_date"
+    show_full_result_count = False
+
+
+@admin.register(LiveTrade)
+class LiveTradeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "timestamp", "trading_date", "strategy_id", "mode", "action", "quantity", "symbol", "fill_price",
+        "commission", "slippage_pct", "realized_pnl", "reason", "strategy_cell", "reconciled",
+    )  # fmt: skip
+    list_filter = ("mode", "action", "reason", "strategy_id", "reconciled")
+    search_fields = ("symbol", "broker_order_id", "strategy_id")
+    date_hierarchy = "trading_date"
+    list_select_related = ("order",)
+    show_full_result_count = False
+
+
+@admin.register(RegimeState)
+class RegimeStateAdmin(ReadOnlyAdmin):
+    list_display = (
+        "trading_date", "strategy_id", "mode", "strategy_cell", "trend_state", "vol_state", "t_norm", "z_score",
+        "rebalance", "grade", "final_cell",
+    )  # fmt: skip
+    list_filter = ("mode", "strategy_id", "grade", "strategy_cell")
+    date_hierarchy = "trading_date"
+
+
+class StrategyRunResultInline(admin.TabularInline):
+    model = StrategyRunResult
+    extra = 0
+    can_delete = False
+    fields = ("strategy_id", "mode", "status", "orders_planned", "orders_filled", "duration_seconds", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TradingRun)
+class TradingRunAdmin(ReadOnlyAdmin):
+    list_display = ("trading_date", "mode", "status", "as_of", "started_at", "finished_at", "message")
+    list_filter = ("status", "mode")
+    date_hierarchy = "trading_date"
+    inlines = (StrategyRunResultInline,)

@@ -4,8 +4,8 @@ Market data (valid bars only, as plain pandas/python values for the engine and o
 ``market_data_frames``, ``market_data_bars_on``, ``market_data_coverage``, ``market_data_coverage_all``,
 ``latest_bar_date``, ``latest_bar_dates``.
 
-Live trading (ledger, runs, engine): ``account_get``, ``positions_held``, ``trades_list``, ``orders_of_day``,
-``closed_trade_pnls``, ``regime_state_latest``, ``trading_run_latest``.
+Live trading (ledger, runs, engine): ``account_get``, ``positions_held``, ``trades_list``, ``trade_get``,
+``trades_stats``, ``orders_of_day``, ``closed_trade_pnls``, ``regime_state_latest``, ``trading_run_latest``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.db import connections
-from django.db.models import CharField, F, FloatField
+from django.db.models import Avg, CharField, Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 
 from trading.models import (
@@ -283,6 +283,46 @@ def trades_list(
     if end:
         rows = rows.filter(trading_date__lte=end)
     return rows.order_by("-timestamp", "-id")
+
+
+def trade_get(trade_id: int) -> LiveTrade | None:
+    """One trade with its order (one query), or ``None``."""
+    return LiveTrade.objects.select_related("order").filter(pk=trade_id).first()
+
+
+_STATS = {
+    "total": Count("id"),
+    "buys": Count("id", filter=Q(action=Side.BUY)),
+    "sells": Count("id", filter=Q(action=Side.SELL)),
+    "closed": Count("id", filter=Q(realized_pnl__isnull=False)),
+    "winning": Count("id", filter=Q(realized_pnl__gt=0)),
+    "losing": Count("id", filter=Q(realized_pnl__lt=0)),
+    "realized_pnl": Sum("realized_pnl"),
+    "commission": Sum("commission"),
+    "traded_value": Sum("fill_value"),
+    "avg_slippage_pct": Avg("slippage_pct"),
+    "first_date": Min("trading_date"),
+    "last_date": Max("trading_date"),
+}
+
+
+def _stats_row(row: dict) -> dict:
+    closed = row["closed"]
+    return {
+        **row,
+        "realized_pnl": str(row["realized_pnl"] or Decimal(0)),
+        "commission": str(row["commission"] or Decimal(0)),
+        "traded_value": str(row["traded_value"] or Decimal(0)),
+        "win_rate": (row["winning"] / closed) if closed else None,
+    }
+
+
+def trades_stats(trades) -> dict:
+    """Counts, win rate (winning / closing trades), realised P&L, costs and volume of ``trades`` (a
+    :func:`trades_list` queryset) overall and per (strategy_id, mode); money as decimal text. Two queries."""
+    overall = _stats_row(trades.order_by().aggregate(**_STATS))
+    groups = trades.order_by().values("strategy_id", "mode").annotate(**_STATS).order_by("strategy_id", "mode")
+    return {**overall, "by_strategy": [_stats_row(dict(row)) for row in groups]}
 
 
 def orders_of_day(strategy_id: str, mode: str, day: date, *, manual: bool = False) -> list[Order]:

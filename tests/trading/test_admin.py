@@ -54,3 +54,20 @@ def test_the_mark_invalid_action_goes_through_the_audited_service(admin_client, 
 def test_a_viewer_cannot_reach_the_market_data_admin(viewer_client):
     response = viewer_client.get(reverse("admin:trading_marketdata_changelist"))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("model", ["tradingaccount", "position", "order", "livetrade", "regimestate", "tradingrun"])
+def test_the_live_trading_records_are_read_only_in_the_admin(admin_client, model):
+    from datetime import date
+
+    from tests.trading.ledger_helpers import trade
+
+    traded = trade("v3_5b", "BUY", "QQQ", 10, "100", date(2020, 6, 25))
+    response = admin_client.get(reverse(f"admin:trading_{model}_changelist"))
+    assert response.status_code == 200
+    assert admin_client.get(reverse(f"admin:trading_{model}_add")).status_code == 403
+    if model == "livetrade":
+        page = admin_client.get(reverse("admin:trading_livetrade_change", args=[traded.pk]))
+        assert page.status_code == 200 and b"Save" not in page.content
+        deleted = admin_client.post(reverse("admin:trading_livetrade_delete", args=[traded.pk]), {"post": "yes"})
+        assert deleted.status_code == 403

@@ -1,0 +1,40 @@
+"""Recording real trades through the ledger for API, admin and page tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+from trading.executors.base import Fill
+from trading.models import LiveTrade, TradeReason
+from trading.services.ledger import TradeContext, account_open, ledger_record_fill
+from trading.services.orders import OrderRequest, orders_record
+
+
+def trade(
+    strategy_id: str,
+    side: str,
+    symbol: str,
+    qty: int,
+    price: str,
+    day: date,
+    *,
+    mode: str = "paper",
+    commission: str = "0.10",
+    cell: int | None = 1,
+    capital: str = "100000",
+) -> LiveTrade:
+    """Book one filled trading-job order (the account is opened on first use)."""
+    account_open(strategy_id=strategy_id, mode=mode, day=day, initial_capital=Decimal(capital))
+    (order,) = orders_record(
+        strategy_id=strategy_id,
+        mode=mode,
+        day=day,
+        requests=[OrderRequest(symbol, side, qty, Decimal(price))],
+        reason=TradeReason.REBALANCE,
+    )
+    at = datetime.combine(day, time(20, 0), tzinfo=UTC)
+    context = TradeContext(reason=TradeReason.REBALANCE, strategy_cell=cell, trend_state="BullStrong", vol_state="Low")
+    return ledger_record_fill(
+        order_id=order.pk, fill=Fill(qty, Decimal(price), Decimal(commission), at), context=context
+    )
