@@ -158,8 +158,8 @@ def _definition(config_dir: Path, registry_path: Path, entry: Any, index: int) -
     )
 
 
-def load_registry(config_dir: Path) -> Registry:
-    """Load and validate the registry and every strategy file it names."""
+def _registry_data(config_dir: Path) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """(path, raw data, validated global settings) of the registry file."""
     path = config_dir / REGISTRY_FILE
     if not path.is_file():
         raise ConfigError("the strategy registry file is missing", file=str(path))
@@ -173,6 +173,23 @@ def load_registry(config_dir: Path) -> Registry:
     unknown = set(settings) - set(SETTINGS_DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown keys {sorted(unknown)}", file=str(path), key="settings")
+    for key in ("isolate_failures", "shared_data_fetch"):
+        if not isinstance(settings[key], bool):
+            raise ConfigError(f"must be true or false, got {settings[key]!r}", file=str(path), key=f"settings.{key}")
+    timeout = settings["execution_timeout"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError(f"must be a positive number of seconds, got {timeout!r}", file=str(path), key="settings")
+    return path, data, settings
+
+
+def registry_settings(config_dir: Path) -> dict[str, Any]:
+    """The registry's global settings (``isolate_failures``, ``execution_timeout`` s, ``shared_data_fetch``)."""
+    return _registry_data(config_dir)[2]
+
+
+def load_registry(config_dir: Path) -> Registry:
+    """Load and validate the registry and every strategy file it names."""
+    path, data, settings = _registry_data(config_dir)
     definitions = [_definition(config_dir, path, entry, i) for i, entry in enumerate(data["strategies"])]
     ids = [d.strategy_id for d in definitions]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

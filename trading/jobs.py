@@ -12,6 +12,7 @@ from jutsu.scheduler.runner import JobContext, JobResult
 from trading.broker import jobs as broker_jobs  # noqa: F401 (registers the broker's jobs)
 from trading.marketdata.sync import SETTLE_MINUTES, market_data_generate_demo, market_data_sync
 from trading.models import DataSource
+from trading.runner.schedule import daily_trading_schedule, scheduled_run_mismatch
 from trading.selectors import market_data_coverage
 from trading.services.refresh import RefreshSummary, equity_refresh
 
@@ -127,3 +128,55 @@ def market_close_refresh_job(ctx: JobContext) -> JobResult:
             message=f"skipped: the {ctx.today} session closes at {session.close:%H:%M} New York time",
         )
     return _refresh_result(equity_refresh(as_of=ctx.as_of, refresh_type="market_close"))
+
+
+@job(
+    "daily_trading",
+    description="Trade every active strategy at the execution time (trading.execution_time; earlier on half-days)",
+    schedule=daily_trading_schedule,
+    queue="live",
+)
+def daily_trading_job(ctx: JobContext) -> JobResult:
+    """Run the day's trading (``trading.runner.runner``) while the engine is running; skip otherwise."""
+    from trading.models import RunStatus
+    from trading.notify import notify_job_failure
+    from trading.runner.runner import trading_day_run
+    from trading.services.engine import engine_record_execution, engine_running_check, engine_state_get
+
+    if ctx.trigger == JobTrigger.SCHEDULE:
+        mismatch = scheduled_run_mismatch(ctx.as_of)
+        if mismatch:
+            return JobResult(status=JobStatus.SKIPPED, message=f"skipped: {mismatch}")
+    not_running = engine_running_check()
+    if not_running:
+        return JobResult(status=JobStatus.SKIPPED, message=f"skipped: {not_running} (manage.py engine start|restart)")
+    engine = engine_state_get()
+    run = trading_day_run(as_of=ctx.as_of, job_run=ctx.run)
+    failed = run.status == RunStatus.FAILED
+    engine_record_execution(at=ctx.as_of, failed=failed, error=run.message)
+    if failed:
+        notify_job_failure(job="daily_trading", trading_date=ctx.today, error=run.message)
+    status = {
+        RunStatus.COMPLETED: JobStatus.SUCCESS,
+        RunStatus.PARTIAL: JobStatus.PARTIAL,
+        RunStatus.FAILED: JobStatus.FAILED,
+        RunStatus.SKIPPED: JobStatus.SKIPPED,
+    }[run.status]
+    errors = [f"{r.strategy_id}/{r.mode}: {r.error}" for r in run.results.all() if r.error]
+    return JobResult(
+        status=status,
+        message=f"{engine.mode}: {run.message}"[:500],
+        detail={"trading_run": run.pk, "results": [_result_detail(r) for r in run.results.all()]},
+        error="\n".join(errors)[:4000],
+    )
+
+
+def _result_detail(result) -> dict:
+    return {
+        "strategy_id": result.strategy_id,
+        "mode": result.mode,
+        "status": result.status,
+        "orders_planned": result.orders_planned,
+        "orders_filled": result.orders_filled,
+        "error": result.error,
+    }

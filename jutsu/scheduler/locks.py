@@ -2,7 +2,8 @@
 
 A database row (not a Redis key) so that the lock works the same in the embedded mode and in
 production, and survives a broker restart. A lock older than its timeout counts as abandoned
-(its holder died) and may be taken over.
+(its holder died) and may be taken over; so is a lock whose holder ran on this host in a process that no
+longer exists (a worker killed mid-run), so that the job can be re-run at once instead of an hour later.
 """
 
 from __future__ import annotations
@@ -37,7 +38,28 @@ def lock_acquire(name: str, owner: str, *, timeout_seconds: int) -> bool:
     taken = JobLock.objects.filter(name=name, expires_at__lte=now).update(
         owner=owner, acquired_at=now, expires_at=expires
     )
+    if taken == 1:
+        return True
+    holder = JobLock.objects.filter(name=name).values_list("owner", flat=True).first()
+    if holder is None or not holder_is_dead(holder):
+        return False
+    taken = JobLock.objects.filter(name=name, owner=holder).update(owner=owner, acquired_at=now, expires_at=expires)
     return taken == 1
+
+
+def holder_is_dead(owner: str) -> bool:
+    """True when ``owner`` (``host:pid:…`` from :func:`new_owner`) ran on this host in a process that is gone."""
+    host, _, rest = owner.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 def lock_release(name: str, owner: str) -> None:

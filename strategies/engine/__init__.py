@@ -5,6 +5,7 @@ filter and the engine's exceptions (see ``docs``/module docstrings for conventio
 """
 
 from .backtest import BacktestConfig, BacktestConfigError, run_backtest
+from .decide import AccountState, Decision, PlannedOrder, decide
 from .errors import DataError, EngineError, InvalidOrderError, StrategyNotFoundError, StrategyParameterError
 from .feed import Bar, MarketFeed
 from .kalman import AdaptiveKalmanFilter
@@ -21,22 +22,26 @@ from .strategy import (
 )
 
 __all__ = [
+    "AccountState",
     "AdaptiveKalmanFilter",
     "BacktestConfig",
     "BacktestConfigError",
     "BacktestResult",
     "Bar",
     "DataError",
+    "Decision",
     "EngineError",
     "InvalidOrderError",
     "MarketFeed",
     "Param",
+    "PlannedOrder",
     "Regime",
     "Strategy",
     "StrategyContext",
     "StrategyNotFoundError",
     "StrategyParameterError",
     "create_strategy",
+    "decide",
     "get_strategy_class",
     "list_strategy_classes",
     "register_strategy",

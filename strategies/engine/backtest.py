@@ -27,6 +27,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from typing import Any
 
@@ -148,17 +149,29 @@ class _Run:
             field = "close"
         return self.booked_price(symbol, field, k - 1)
 
-    def weights(self) -> dict[str, float]:
-        """Position weights marked at the latest closes (floats: a decision input, not booked money)."""
-        qty = self.portfolio.qty
+    def weights(self, portfolio: Portfolio | None = None) -> dict[str, float]:
+        """Position weights of ``portfolio`` (default: the run's) marked at the latest closes (floats: a
+        decision input, not booked money)."""
+        portfolio = portfolio or self.portfolio
+        qty = portfolio.qty
         if not qty:
             return {}
         values = {s: q * self.feed.bars[s].lists["close"][self.feed.count[s][self.i] - 1] for s, q in qty.items()}
-        equity = float(self.portfolio.cash) + sum(values.values())
+        equity = float(portfolio.cash) + sum(values.values())
         return {s: v / equity for s, v in values.items()} if equity > 0 else {}
 
     def execute(self, portfolio: Portfolio, plan: _Plan, field: str) -> None:
-        """Turn target weights / percent orders into whole-share trades at today's ``field`` price."""
+        """Turn target weights / percent orders into whole-share trades at today's ``field`` price: target
+        shares from :meth:`target_quantities`, then the portfolio's rebalance (sells first, buys scaled down
+        to the cash). The backtest and the live decision (:func:`decide`) both size through here."""
+        desired, prices = self.target_quantities(portfolio, plan, field)
+        portfolio.rebalance(self.feed.dates[self.i], desired, prices)
+
+    def target_quantities(
+        self, portfolio: Portfolio, plan: _Plan, field: str
+    ) -> tuple[dict[str, int], dict[str, Decimal]]:
+        """Whole shares wanted per symbol (floor(equity × weight / price), equity marked at today's ``field``
+        prices) and the reference prices, for the symbols that can trade today."""
         date = self.feed.dates[self.i]
         today = self.feed.today
         held = portfolio.qty
@@ -193,7 +206,7 @@ class _Run:
                     desired[order.symbol] = have - math.floor(have * Decimal(repr(order.pct)))
             elif (n := sizing(order.symbol, order.pct)) is not None:
                 desired[order.symbol] = max(have, n)
-        portfolio.rebalance(date, desired, prices)
+        return desired, prices
 
     def snapshot(self, portfolio: Portfolio) -> dict[str, Any]:
         """Equity row for today: cash plus positions marked at each symbol's latest close."""
@@ -241,7 +254,35 @@ def run_backtest(
     strategy: Strategy, data: Mapping[str, pd.DataFrame], config: BacktestConfig | None = None
 ) -> BacktestResult:
     """Run ``strategy`` over ``data`` (symbol → DataFrame indexed by date with open/high/low/close/volume)."""
-    config = config or BacktestConfig()
+    sim = _simulate(strategy, data, config or BacktestConfig())
+    return _result(sim)
+
+
+@dataclass
+class _Simulation:
+    """Everything one pass of the event loop produced (the backtest result and the live decision read it)."""
+
+    run: _Run
+    strategy: Strategy
+    config: BacktestConfig
+    notes: list[str]
+    start_i: int
+    first_trade_i: int | None = None
+    pending: _Plan | None = None
+    equity_curve: list[dict[str, Any]] = dataclass_field(default_factory=list)
+    baseline_curve: list[dict[str, Any]] = dataclass_field(default_factory=list)
+    regime: list[dict[str, Any]] = dataclass_field(default_factory=list)
+    # the last date, sized against an outside account (``account`` given): see ``decide``
+    account: Portfolio | None = None
+    last_plan: _Plan | None = None
+    last_tradable: bool = False
+
+
+def _simulate(
+    strategy: Strategy, data: Mapping[str, pd.DataFrame], config: BacktestConfig, account: Portfolio | None = None
+) -> _Simulation:
+    """The event loop (see the module docstring). With ``account``, the last date's decision sees the weights
+    of ``account`` instead of the simulated portfolio's, and its plan is also sized and filled against it."""
     notes = _check_inputs(strategy, data, config)
     wanted = [s for s in (*strategy.symbols, config.baseline_symbol) if s and s in data and len(data[s])]
     feed = MarketFeed({s: data[s] for s in dict.fromkeys(wanted)}, end=config.end)
@@ -250,6 +291,7 @@ def run_backtest(
     if start_i >= len(dates):
         raise DataError(f"no bars between {config.start} and {config.end or 'the end of the data'}")
     run = _Run(strategy, feed, config)
+    sim = _Simulation(run, strategy, config, notes, start_i, account=account)
     bar = Bar(feed)
     bar._weights_fn = run.weights
     primary = feed.count[strategy.primary_symbol]
@@ -257,36 +299,39 @@ def run_backtest(
     base_symbol = config.baseline_symbol if config.baseline_symbol in feed.bars else None
     next_open = config.fill == "next_open"
     field_now = "open" if next_open else "close"
-    equity_curve: list[dict[str, Any]] = []
-    baseline_curve: list[dict[str, Any]] = []
-    regime: list[dict[str, Any]] = []
-    pending: _Plan | None = None
     base_pending: _Plan | None = None
     base_bought = False
-    first_trade_i: int | None = None
+    last_i = len(dates) - 1
 
     for i in range(len(dates)):
         run.i = i
         report = i >= start_i
-        if pending is not None:
-            run.execute(run.portfolio, pending, field_now)
-            pending = None
+        outside = account is not None and i == last_i
+        if sim.pending is not None:
+            run.execute(run.portfolio, sim.pending, field_now)
+            sim.pending = None
         if base_pending is not None:
             run.execute(run.baseline, base_pending, field_now)
             base_pending = None
         tradable = report and primary[i] >= warmup
-        first = tradable and first_trade_i is None
+        first = tradable and sim.first_trade_i is None
         if first:
-            first_trade_i = i
+            sim.first_trade_i = i
         bar.i, bar.date, bar.tradable, bar.first_tradable = i, dates[i], tradable, first
+        if outside:
+            bar._weights_fn = lambda: run.weights(account)
+            sim.last_tradable = tradable
         targets = strategy.on_bar(bar)
         orders = strategy.take_orders() if strategy._orders else ()
         if tradable and (targets is not None or orders):
             plan = _Plan(None if targets is None else strategy.validate_targets(targets), orders)
             if next_open:
-                pending = plan
+                sim.pending = plan
             else:
                 run.execute(run.portfolio, plan, "close")
+            if outside:
+                sim.last_plan = plan
+                run.execute(account, plan, "close")
         if not report:
             continue
         if base_symbol and not base_bought and feed.today[base_symbol][i]:
@@ -296,20 +341,20 @@ def run_backtest(
                 base_pending = plan
             else:
                 run.execute(run.baseline, plan, "close")
-        equity_curve.append(run.snapshot(run.portfolio))
+        sim.equity_curve.append(run.snapshot(run.portfolio))
         if base_symbol:
-            baseline_curve.append(run.snapshot(run.baseline))
+            sim.baseline_curve.append(run.snapshot(run.baseline))
         row = strategy.regime_row()
         if row is not None:
-            regime.append({"date": dates[i], **row})
+            sim.regime.append({"date": dates[i], **row})
+    return sim
 
-    return _result(run, strategy, config, notes, start_i, first_trade_i, pending, equity_curve, baseline_curve, regime)
 
-
-def _result(run, strategy, config, notes, start_i, first_trade_i, pending, equity_curve, baseline_curve, regime):
+def _result(sim: _Simulation) -> BacktestResult:
+    run, strategy, config, start_i, first_trade_i = sim.run, sim.strategy, sim.config, sim.start_i, sim.first_trade_i
     feed = run.feed
     dates = feed.dates
-    warnings = list(notes)
+    warnings = list(sim.notes)
     if first_trade_i is None:
         warnings.append(
             f"warm-up never completed: {strategy.primary_symbol} needs {strategy.warmup_bars} bars; no trades were made"
@@ -320,7 +365,7 @@ def _result(run, strategy, config, notes, start_i, first_trade_i, pending, equit
             f"{dates[first_trade_i]}, {first_trade_i - start_i} bars after the start {dates[start_i]} "
             "(load more history before the start to trade from it)"
         )
-    if pending is not None:
+    if sim.pending is not None:
         warnings.append(f"targets decided on the last bar ({dates[-1]}) were not filled (fill at next open)")
     scaled = run.portfolio.scaled_buys
     if scaled:
@@ -336,12 +381,12 @@ def _result(run, strategy, config, notes, start_i, first_trade_i, pending, equit
         strategy_id=strategy.class_id,
         params=dict(strategy.params),
         config=config,
-        equity_curve=equity_curve,
-        baseline_symbol=config.baseline_symbol if baseline_curve else None,
-        baseline_curve=baseline_curve,
+        equity_curve=sim.equity_curve,
+        baseline_symbol=config.baseline_symbol if sim.baseline_curve else None,
+        baseline_curve=sim.baseline_curve,
         fills=run.portfolio.fills,
         trades=run.portfolio.trades,
-        regime=regime,
+        regime=sim.regime,
         warnings=warnings,
         data_range={
             "first_bar": dates[0],

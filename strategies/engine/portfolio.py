@@ -94,6 +94,29 @@ class Portfolio:
         self.trades: list[dict[str, Any]] = []
         self.scaled_buys: list[tuple[dt.date, str, int, int]] = []  # (date, symbol, wanted, bought)
 
+    @classmethod
+    def holding(
+        cls,
+        cash: Decimal,
+        quantities: Mapping[str, int],
+        costs: Costs | None = None,
+        *,
+        since: dt.date,
+        cost_basis: Mapping[str, Decimal] | None = None,
+    ) -> Portfolio:
+        """A portfolio that already holds ``quantities`` (one open lot per symbol, entered ``since`` at its
+        ``cost_basis`` per share, 0 when unknown) — an outside account to size orders against."""
+        portfolio = cls(cash, costs)
+        for symbol, qty in quantities.items():
+            qty = int(qty)
+            if qty < 0:
+                raise ValueError(f"{symbol}: negative holding {qty} (long only)")
+            if qty:
+                portfolio.qty[symbol] = qty
+                price = to_money((cost_basis or {}).get(symbol, ZERO))
+                portfolio._lots[symbol] = deque([_Lot(qty, price, since, ZERO)])
+        return portfolio
+
     # ------------------------------------------------------------------ arithmetic
     def commission(self, qty: int) -> Decimal:
         """Commission for one fill of ``qty`` shares."""
@@ -149,14 +172,18 @@ class Portfolio:
         return qty
 
     def rebalance(self, date: dt.date, target_qty: Mapping[str, int], ref_prices: Mapping[str, Decimal]) -> None:
-        """Move to ``target_qty`` shares: every sell first (frees cash), then buys in mapping order."""
+        """Move to ``target_qty`` shares: every sell first (frees cash; in symbol order, so two portfolios with
+        the same holdings sell alike whatever order they bought in), then buys in mapping order."""
         buys: list[tuple[str, int]] = []
+        sells: list[tuple[str, int]] = []
         for symbol, target in target_qty.items():
             delta = int(target) - self.qty.get(symbol, 0)
             if delta < 0:
-                self.sell(date, symbol, -delta, ref_prices[symbol])
+                sells.append((symbol, -delta))
             elif delta > 0:
                 buys.append((symbol, delta))
+        for symbol, qty in sorted(sells):
+            self.sell(date, symbol, qty, ref_prices[symbol])
         for symbol, delta in buys:
             self.buy(date, symbol, delta, ref_prices[symbol])
 
@@ -202,7 +229,7 @@ class Portfolio:
                     "exit_price": price,
                     "commission": entry_part + exit_part,
                     "pnl": pnl,
-                    "ret": float(pnl / (take * lot.price)),
+                    "ret": float(pnl / (take * lot.price)) if lot.price else 0.0,
                     "holding_days": (date - lot.date).days,
                 }
             )

@@ -23,6 +23,7 @@ from strategies.bars import WARMUP_MARGIN, strategy_bars  # noqa: F401  (WARMUP_
 from strategies.engine.analyzer import analyze_performance
 from strategies.engine.backtest import FILL_MODES, BacktestConfig, BacktestConfigError, run_backtest
 from strategies.engine.errors import DataError, InvalidOrderError, StrategyParameterError
+from strategies.engine.portfolio import Costs
 from strategies.engine.results import BacktestResult
 from strategies.engine.strategy import Strategy as EngineStrategy
 from strategies.engine.strategy import get_strategy_class
@@ -55,6 +56,15 @@ def _strategy_instance(strategy_class: str, params: dict[str, Any]) -> EngineStr
         raise InvalidParameter(str(exc)) from None
 
 
+def strategy_costs(strategy_id: str) -> Costs:
+    """The strategy's cost model from the configuration chain (commission per share, slippage)."""
+    return Costs(
+        commission_per_share=Decimal(str(resolve_value("trading.commission_per_share", strategy_id=strategy_id))),
+        commission_per_trade=Decimal(0),
+        slippage=Decimal(str(resolve_value("trading.slippage", strategy_id=strategy_id))),
+    )
+
+
 def backtest_check(request: BacktestRequest) -> tuple[Any, EngineStrategy, BacktestConfig]:
     """Validate a request: the strategy exists, parameters and costs are valid. Nothing is written."""
     row = strategy_get(request.strategy_id)
@@ -66,20 +76,15 @@ def backtest_check(request: BacktestRequest) -> tuple[Any, EngineStrategy, Backt
         raise InvalidParameter(f"fill: {request.fill!r} is not one of {', '.join(FILL_MODES)}")
     params = {**strategy_effective_params(row), **request.param_overrides}
     strategy = _strategy_instance(row.strategy_class, params)
+    costs = strategy_costs(row.strategy_id)
     try:
         config = BacktestConfig(
             initial_capital=request.initial_capital if request.initial_capital is not None else row.initial_capital,
             commission_per_share=(
-                request.commission_per_share
-                if request.commission_per_share is not None
-                else resolve_value("trading.commission_per_share", strategy_id=row.strategy_id)
+                request.commission_per_share if request.commission_per_share is not None else costs.commission_per_share
             ),
             commission_per_trade=request.commission_per_trade or Decimal("0"),
-            slippage=(
-                request.slippage
-                if request.slippage is not None
-                else Decimal(str(resolve_value("trading.slippage", strategy_id=row.strategy_id)))
-            ),
+            slippage=request.slippage if request.slippage is not None else costs.slippage,
             fill=request.fill,
             baseline_symbol=row.baseline_symbol,
             start=request.start,

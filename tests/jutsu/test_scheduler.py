@@ -130,6 +130,31 @@ def test_an_abandoned_lock_is_taken_over(probe_job):
     assert JobLock.objects.get(name=probe_job).owner == "new-worker"
 
 
+def test_a_lock_held_by_a_killed_process_on_this_host_is_taken_over(probe_job):
+    import subprocess
+    import sys
+
+    from jutsu.scheduler.locks import new_owner
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    host = new_owner().split(":")[0]
+    dead = f"{host}:{child.pid}:deadbeef"
+    assert lock_acquire(probe_job, dead, timeout_seconds=3600)
+    run = job_run(probe_job, as_of=parse_as_of("2020-07-02T16:15"))
+    assert run.status == "success" and SEEN
+
+
+def test_a_lock_held_by_a_live_process_is_respected(probe_job):
+    import os
+
+    from jutsu.scheduler.locks import new_owner
+
+    alive = f"{new_owner().split(':')[0]}:{os.getpid()}:cafe"
+    assert lock_acquire(probe_job, alive, timeout_seconds=3600)
+    assert job_run(probe_job, as_of=parse_as_of("2020-07-02T16:15")).status == "skipped"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_execute_the_job_once():
     started, release = threading.Event(), threading.Event()

@@ -60,3 +60,42 @@ def schwab_credentials(monkeypatch):
     monkeypatch.setenv("SCHWAB_API_KEY", "app-key-123")
     monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-456")
     return "app-key-123", "app-secret-456"
+
+
+@pytest.fixture(scope="module")
+def _real_bars_module(django_db_setup, django_db_blocker):
+    """Real QQQ/TQQQ/TLT/TMF/PSQ bars imported once for the module (committed), removed afterwards."""
+    from tests.data import shared_market_dir
+    from trading.marketdata.importing import market_data_import_file
+    from trading.models import DataAuditLog, DataMetadata, MarketData
+
+    folder = shared_market_dir()
+    with django_db_blocker.unblock():
+        for name in ("QQQ", "TQQQ", "TLT", "TMF", "PSQ"):
+            market_data_import_file(path=folder / f"{name}.csv")
+        yield
+        for model in (MarketData, DataMetadata, DataAuditLog):
+            model.objects.all().delete()
+
+
+@pytest.fixture
+def real_market(_real_bars_module, db):
+    """Real bars plus the shipped strategy registry (v3_5b primary, v3_5d)."""
+    from strategies.services.registry import strategies_sync
+
+    strategies_sync()
+
+
+@pytest.fixture
+def engine_paper(db):
+    """The engine started in paper mode."""
+    from trading.services.engine import engine_start
+
+    return engine_start(mode="paper")
+
+
+def close_of(day):
+    """The aware closing moment of the NYSE session on ``day``."""
+    from jutsu.scheduler import calendar
+
+    return calendar.session(day).close

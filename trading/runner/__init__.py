@@ -1,0 +1,1 @@
+"""The multi-strategy runner of the daily trading job (see ``docs/LIVE_TRADING.md``)."""
