@@ -41,15 +41,11 @@ def closed_trade_pnls(
 ) -> dict[tuple[str, str, date], list[float]]:
     """Realised P&Ls of the trades closed per (strategy_id, mode, trading_date) in ``[start, end]``.
 
-    ``pairs`` are (strategy_id, mode); one read per mode. Read from
-    ``trading.selectors.closed_trade_pnls(strategy_ids, mode, start, end)`` — the live-trading selector
-    (``LiveTrade`` rows) — when the trading app provides it; until then no live trade has been recorded and
-    every day has none (trade statistics stay 0 for live history, while backtest-seeded history carries the
-    backtest's trades).
+    ``pairs`` are (strategy_id, mode); one read per mode of ``trading.selectors.closed_trade_pnls`` (the
+    realised P&L of the sells recorded as ``LiveTrade`` rows; backtest-seeded history carries the backtest's
+    trades instead).
     """
-    reader = getattr(trading_selectors, "closed_trade_pnls", None)
-    if reader is None:
-        return {}
+    reader = trading_selectors.closed_trade_pnls
     by_mode: dict[str, list[str]] = defaultdict(list)
     for strategy_id, mode in pairs:
         by_mode[mode].append(strategy_id)
