@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import time
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -64,23 +64,28 @@ class RaisesWhenTrading(SmaCrossover):
         return super().on_bar(bar)
 
 
+RELEASE = threading.Event()
+
+
 @register_strategy
 class SlowWhenTrading(SmaCrossover):
+    """Hangs on its first tradable bar until the test releases it (well past the execution timeout)."""
+
     class_id = "test_slow_when_trading"
 
     def on_bar(self, bar):
         if bar.tradable:
-            time.sleep(3)
+            RELEASE.wait(60)
         return super().on_bar(bar)
 
 
 @pytest.fixture
 def registry_with_misbehaving_strategies(real_market, settings, tmp_path):
-    """The shipped registry plus two strategies: one raises, one outlasts a 1-second execution timeout."""
+    """The shipped registry plus two strategies: one raises, one outlasts a 3-second execution timeout."""
     config = tmp_path / "config"
     shutil.copytree(settings.JUTSU_CONFIG_DIR, config)
     registry = yaml.safe_load((config / "strategies_registry.yaml").read_text())
-    registry["settings"]["execution_timeout"] = 1
+    registry["settings"]["execution_timeout"] = 3
     for order, class_id in ((3, "test_raises_when_trading"), (4, "test_slow_when_trading")):
         (config / "strategies" / f"{class_id}.yaml").write_text("parameters: {symbol: QQQ, fast: 5, slow: 20}\n")
         registry["strategies"].append(
@@ -95,6 +100,9 @@ def registry_with_misbehaving_strategies(real_market, settings, tmp_path):
     (config / "strategies_registry.yaml").write_text(yaml.safe_dump(registry))
     settings.JUTSU_CONFIG_DIR = config
     strategies_sync(config_dir=config)
+    RELEASE.clear()
+    yield
+    RELEASE.set()  # let the abandoned decision thread finish
 
 
 def test_one_strategy_raising_and_one_timing_out_never_stop_the_primary(
@@ -109,7 +117,7 @@ def test_one_strategy_raising_and_one_timing_out_never_stop_the_primary(
     assert results["raises_when_trading"].status == "failed"
     assert "division by a zero-volume bar" in results["raises_when_trading"].error
     assert results["slow_when_trading"].status == "timed_out"
-    assert "longer than 1 s" in results["slow_when_trading"].error
+    assert "longer than 3 s" in results["slow_when_trading"].error
     assert LiveTrade.objects.filter(strategy_id="v3_5b").count() == 2
     errors = [e for e in live_events if e["type"] == "error"]
     assert {e["strategy_id"] for e in errors} == {"raises_when_trading", "slow_when_trading"}
