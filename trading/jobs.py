@@ -139,7 +139,6 @@ def market_close_refresh_job(ctx: JobContext) -> JobResult:
 def daily_trading_job(ctx: JobContext) -> JobResult:
     """Run the day's trading (``trading.runner.runner``) while the engine is running; skip otherwise."""
     from trading.models import RunStatus
-    from trading.notify import notify_job_failure
     from trading.runner.runner import trading_day_run
     from trading.services.engine import engine_record_execution, engine_running_check, engine_state_get
 
@@ -152,10 +151,8 @@ def daily_trading_job(ctx: JobContext) -> JobResult:
         return JobResult(status=JobStatus.SKIPPED, message=f"skipped: {not_running} (manage.py engine start|restart)")
     engine = engine_state_get()
     run = trading_day_run(as_of=ctx.as_of, job_run=ctx.run)
-    failed = run.status == RunStatus.FAILED
-    engine_record_execution(at=ctx.as_of, failed=failed, error=run.message)
-    if failed:
-        notify_job_failure(job="daily_trading", trading_date=ctx.today, error=run.message)
+    # a failed run is notified by the job framework's failure hook (trading.notify.notify_job_run_failed)
+    engine_record_execution(at=ctx.as_of, failed=run.status == RunStatus.FAILED, error=run.message)
     status = {
         RunStatus.COMPLETED: JobStatus.SUCCESS,
         RunStatus.PARTIAL: JobStatus.PARTIAL,
