@@ -38,7 +38,11 @@ def _flatten(detail) -> str:
 def exception_handler(exc, context):
     """Map every exception to ``{"detail": str, "code": str}``; unknown ones to a logged generic 500."""
     if isinstance(exc, JutsuError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, ValidationError):
         return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=400)
     if isinstance(exc, (Http404, PermissionDenied)):

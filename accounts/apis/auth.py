@@ -54,7 +54,7 @@ class AuthLoginApi(ratelimit.RateLimitedApiMixin, APIView):
 
     permission = PUBLIC
     authentication_classes: list = []
-    rate_limit_group = ratelimit.LOGIN
+    rate_limit_groups = (ratelimit.PASSWORD,)
 
     @extend_schema(request=LoginInput, responses={200: dict, 401: dict, 429: dict})
     def post(self, request):
@@ -73,7 +73,7 @@ class AuthLoginSecondFactorApi(ratelimit.RateLimitedApiMixin, APIView):
 
     permission = PUBLIC
     authentication_classes: list = []
-    rate_limit_group = ratelimit.SECOND_FACTOR
+    rate_limit_groups = (ratelimit.PASSWORD, ratelimit.SECOND_FACTOR)
 
     @extend_schema(request=LoginSecondFactorInput, responses={200: dict, 401: dict, 429: dict})
     def post(self, request):

@@ -44,7 +44,7 @@ class InvitationAcceptApi(ratelimit.RateLimitedApiMixin, APIView):
 
     permission = PUBLIC
     authentication_classes: list = []
-    rate_limit_group = ratelimit.INVITATION
+    rate_limit_groups = (ratelimit.INVITATION,)
 
     @extend_schema(request=AcceptInput, responses={201: dict, 400: dict, 404: dict, 409: dict, 410: dict})
     def post(self, request, token: str):

@@ -52,7 +52,7 @@ class TwoFactorVerifyApi(ratelimit.RateLimitedApiMixin, APIView):
     """Confirm set-up with a current code: TOTP is enabled and ten backup codes are returned once."""
 
     permission = PERMISSION
-    rate_limit_group = ratelimit.SECOND_FACTOR
+    rate_limit_groups = (ratelimit.SECOND_FACTOR,)
 
     @extend_schema(request=CodeInput, responses={200: dict, 400: dict})
     def post(self, request):
@@ -65,7 +65,7 @@ class TwoFactorDisableApi(ratelimit.RateLimitedApiMixin, APIView):
     """Turn TOTP off with a current code or a backup code."""
 
     permission = PERMISSION
-    rate_limit_group = ratelimit.SECOND_FACTOR
+    rate_limit_groups = (ratelimit.SECOND_FACTOR,)
 
     @extend_schema(request=CodeInput, responses={200: dict, 400: dict})
     def post(self, request):
@@ -78,7 +78,7 @@ class TwoFactorValidateApi(ratelimit.RateLimitedApiMixin, APIView):
     """Check a code of the signed-in user (e.g. before a sensitive action)."""
 
     permission = PERMISSION
-    rate_limit_group = ratelimit.SECOND_FACTOR
+    rate_limit_groups = (ratelimit.SECOND_FACTOR,)
 
     @extend_schema(request=CodeInput, responses={200: dict, 400: dict})
     def post(self, request):
@@ -92,7 +92,8 @@ class BackupCodesRegenerateApi(ratelimit.RateLimitedApiMixin, APIView):
     when only passkeys are enrolled)."""
 
     permission = PERMISSION
-    rate_limit_group = ratelimit.SECOND_FACTOR
+    # the password may confirm it (passkey-only users): the shared password budgets count it too
+    rate_limit_groups = (ratelimit.SECOND_FACTOR, ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
 
     @extend_schema(request=RegenerateInput, responses={200: dict, 400: dict})
     def post(self, request):

@@ -75,7 +75,7 @@ class PasskeyRegisterOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
     """Creation options for ``navigator.credentials.create`` and the challenge id (valid 5 minutes)."""
 
     permission = PERMISSION
-    rate_limit_group = ratelimit.PASSKEY_REGISTER
+    rate_limit_groups = (ratelimit.PASSKEY_REGISTER,)
 
     @extend_schema(request=None, responses={200: dict})
     def post(self, request):
@@ -84,7 +84,7 @@ class PasskeyRegisterOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
 
 class PasskeyRegisterApi(ratelimit.RateLimitedApiMixin, APIView):
     permission = PERMISSION
-    rate_limit_group = ratelimit.PASSKEY_REGISTER
+    rate_limit_groups = (ratelimit.PASSKEY_REGISTER,)
 
     @extend_schema(request=RegisterInput, responses={201: dict, 400: dict})
     def post(self, request):
@@ -114,7 +114,7 @@ class PasskeyAuthenticateOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
 
     permission = PUBLIC
     authentication_classes: list = []
-    rate_limit_group = ratelimit.PASSKEY
+    rate_limit_groups = (ratelimit.PASSWORD, ratelimit.PASSKEY)  # it may check a password
 
     @extend_schema(request=AuthenticateOptionsInput, responses={200: dict, 401: dict})
     def post(self, request):
@@ -132,7 +132,7 @@ class PasskeyAuthenticateApi(ratelimit.RateLimitedApiMixin, APIView):
 
     permission = PUBLIC
     authentication_classes: list = []
-    rate_limit_group = ratelimit.PASSKEY
+    rate_limit_groups = (ratelimit.PASSKEY,)
 
     @extend_schema(request=AuthenticateInput, responses={200: dict, 401: dict})
     def post(self, request):

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import ratelimit
 from accounts.apis.common import PasswordField, user_payload
 from accounts.models import Invitation
 from accounts.roles import Role
@@ -122,10 +123,15 @@ class UserDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserPasswordApi(APIView):
-    """Change your own password (your API refresh tokens are revoked; a browser session stays)."""
+class UserPasswordApi(ratelimit.RateLimitedApiMixin, APIView):
+    """Change your own password (your API refresh tokens are revoked; a browser session stays).
+
+    Guessing the current password is limited like sign-in: the shared per-IP password budget, a
+    per-user budget, and wrong guesses count toward the account lockout."""
 
     permission = "self:password"
+    rate_limit_groups = (ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
+    rate_limit_methods = ("PUT",)
 
     @extend_schema(request=PasswordChangeInput, responses={200: dict, 400: dict})
     def put(self, request):

@@ -9,25 +9,32 @@ functions); the API through ``login_with_password`` / ``login_with_second_factor
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import selectors
 from accounts.errors import AccountLocked, AuthenticationFailed, InvalidCode, SecondFactorFailed
 from jutsu.conf.resolver import resolve_value
-from jutsu.errors import InvalidParameter
+from jutsu.errors import InvalidParameter, JutsuError
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
 
 INVALID_CREDENTIALS = "Invalid username or password"
 LOGIN = "login"
 CONFIRM = "confirm"
+PASSWORD_CHANGE = "password_change"
+BACKUP_CODES = "backup_codes"
+# How long failures of an unknown username are remembered (a real account remembers them until a
+# successful sign-in; the cache needs a bound).
+UNKNOWN_USER_MEMORY_SECONDS = 24 * 3600
 
 
 def lockout_threshold() -> int:
@@ -43,17 +50,22 @@ def _locked_message(until: datetime) -> str:
 
 
 def _failure_register(
-    user, *, request, reason: str, channel: str, now: datetime, event_type: str = SecurityEventType.LOGIN_FAILURE
+    user,
+    *,
+    request,
+    reason: str,
+    channel: str,
+    now: datetime,
+    event_type: str = SecurityEventType.LOGIN_FAILURE,
+    purpose: str = LOGIN,
 ) -> AuthenticationFailed:
     """Count one failure on a locked (``select_for_update``) user row; lock at the threshold."""
     user.failed_login_count += 1
     threshold = lockout_threshold()
-    security_event_record(
-        event_type,
-        user=user,
-        request=request,
-        details={"reason": reason, "channel": channel, "failed_login_count": user.failed_login_count},
-    )
+    details = {"reason": reason, "channel": channel, "failed_login_count": user.failed_login_count}
+    if purpose != LOGIN:
+        details["purpose"] = purpose
+    security_event_record(event_type, user=user, request=request, details=details)
     if user.failed_login_count >= threshold:
         minutes = lockout_minutes()
         user.locked_until = now + timedelta(minutes=minutes)
@@ -73,11 +85,57 @@ def _failure_register(
     return AuthenticationFailed(INVALID_CREDENTIALS)
 
 
+def _unknown_user_keys(username: str) -> tuple[str, str]:
+    digest = hashlib.sha256(str(username).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"accounts:unknown-user:{digest}:failures", f"accounts:unknown-user:{digest}:locked-until"
+
+
+def _unknown_user_failure(username: str, *, request, channel: str, now: datetime) -> AuthenticationFailed:
+    """Answer an unknown username exactly like a real one: its failures are counted (in the cache,
+    never the database) and lock it after the same threshold for the same time, so the lockout
+    message does not tell which accounts exist."""
+    failures_key, locked_key = _unknown_user_keys(username)
+    locked_until = cache.get(locked_key)
+    details: dict[str, Any] = {"reason": "unknown_user", "channel": channel}
+    if locked_until is not None and locked_until > now:
+        outcome: AuthenticationFailed = AccountLocked(_locked_message(locked_until))
+        details["locked_until"] = locked_until.isoformat()
+    else:
+        cache.add(failures_key, 0, timeout=UNKNOWN_USER_MEMORY_SECONDS)
+        try:
+            count = cache.incr(failures_key)
+        except ValueError:  # evicted between add and incr
+            count = 1
+            cache.set(failures_key, count, timeout=UNKNOWN_USER_MEMORY_SECONDS)
+        details["failed_login_count"] = count
+        outcome = AuthenticationFailed(INVALID_CREDENTIALS)
+        if count >= lockout_threshold():
+            minutes = lockout_minutes()
+            locked_until = now + timedelta(minutes=minutes)
+            cache.set(locked_key, locked_until, timeout=minutes * 60)
+            cache.delete(failures_key)  # like a real account: counting starts afresh after the lock
+            details["locked_until"] = locked_until.isoformat()
+            outcome = AccountLocked(_locked_message(locked_until))
+    security_event_record(
+        SecurityEventType.LOGIN_FAILURE, username=str(username)[:150], request=request, details=details
+    )
+    return outcome
+
+
+def _lock_expiry_apply(user, now: datetime) -> None:
+    if user.locked_until is not None and user.locked_until <= now:
+        user.failed_login_count, user.locked_until = 0, None  # the lock expired: start afresh
+        user.save(update_fields=["failed_login_count", "locked_until"])
+
+
 def user_password_verify(*, username: str, password: str, request=None, channel: str = "api"):
     """Return the active user whose password this is, or raise ``AuthenticationFailed``/``AccountLocked``.
 
     Failures are counted (and committed) even though an exception follows; a correct password
     does not reset the count — that happens in ``login_succeeded`` after any second factor.
+    Every path costs one password hash, and an unknown username gets the answers a real one would
+    (``Invalid username or password``, then the lockout message), so neither the timing nor the
+    lockout tells which accounts exist.
     """
     user_model = get_user_model()
     now = timezone.now()
@@ -86,18 +144,11 @@ def user_password_verify(*, username: str, password: str, request=None, channel:
         user = user_model.objects.select_for_update().filter(username=username).first()
         if user is None:
             make_password(password)  # same work as a real check: no user enumeration by timing
-            security_event_record(
-                SecurityEventType.LOGIN_FAILURE,
-                username=str(username)[:150],
-                request=request,
-                details={"reason": "unknown_user", "channel": channel},
-            )
-            outcome = AuthenticationFailed(INVALID_CREDENTIALS)
+            outcome = _unknown_user_failure(username, request=request, channel=channel, now=now)
         else:
-            if user.locked_until is not None and user.locked_until <= now:
-                user.failed_login_count, user.locked_until = 0, None  # the lock expired: start afresh
-                user.save(update_fields=["failed_login_count", "locked_until"])
+            _lock_expiry_apply(user, now)
             if user.is_locked(now):
+                make_password(password)  # same work as the other answers
                 security_event_record(
                     SecurityEventType.LOGIN_FAILURE,
                     user=user,
@@ -118,6 +169,37 @@ def user_password_verify(*, username: str, password: str, request=None, channel:
     if outcome is not None:
         raise outcome
     return user
+
+
+def current_password_confirm(*, user, password: str, request=None, channel: str = "api", purpose: str) -> None:
+    """A signed-in user proves they know their password (password change, backup codes).
+
+    Guessing it is treated like guessing at sign-in: a wrong password is a LOGIN_FAILURE that counts
+    toward the lockout, a locked account is refused even with the right password (``AccountLocked``),
+    and the callers are rate limited per IP and per user. A wrong password raises
+    ``InvalidParameter("current_password: incorrect")`` (a form error, 400) until the lock.
+    """
+    now = timezone.now()
+    outcome: JutsuError | None = None
+    with transaction.atomic():
+        locked = get_user_model().objects.select_for_update().get(pk=user.pk)
+        _lock_expiry_apply(locked, now)
+        if locked.is_locked(now):
+            make_password(password or "")
+            security_event_record(
+                SecurityEventType.LOGIN_FAILURE,
+                user=locked,
+                request=request,
+                details={"reason": "locked", "channel": channel, "purpose": purpose},
+            )
+            outcome = AccountLocked(_locked_message(locked.locked_until))
+        elif not locked.check_password(password or ""):
+            error = _failure_register(
+                locked, request=request, reason="bad_current_password", channel=channel, now=now, purpose=purpose
+            )
+            outcome = error if isinstance(error, AccountLocked) else InvalidParameter("current_password: incorrect")
+    if outcome is not None:
+        raise outcome
 
 
 def login_failure_register(*, user, request=None, reason: str, channel: str, event_type: str) -> AuthenticationFailed:

@@ -25,7 +25,7 @@ from accounts import selectors
 from accounts.errors import InvalidCode
 from accounts.models import AuthChallenge, ChallengePurpose
 from accounts.services.backup_codes import backup_codes_delete_if_unused, backup_codes_generate
-from accounts.services.login import CONFIRM, second_factor_verify
+from accounts.services.login import BACKUP_CODES, CONFIRM, current_password_confirm, second_factor_verify
 from jutsu.errors import ConflictError, InvalidParameter
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
@@ -150,6 +150,9 @@ def backup_codes_regenerate(*, user, code: str = "", password: str = "", request
         raise ConflictError("Enable two-factor authentication first")
     if status["totp_enabled"] or code:
         second_factor_verify(user=user, code=code, request=request, purpose=CONFIRM)
-    elif not user.check_password(password or ""):
-        raise InvalidParameter("password: incorrect")
+    else:
+        try:
+            current_password_confirm(user=user, password=password, request=request, purpose=BACKUP_CODES)
+        except InvalidParameter:
+            raise InvalidParameter("password: incorrect") from None
     return backup_codes_generate(user=user)

@@ -15,6 +15,7 @@ from django.db import transaction
 from accounts import selectors
 from accounts.errors import UserLimitReached
 from accounts.roles import Role
+from accounts.services.login import PASSWORD_CHANGE, current_password_confirm
 from accounts.services.tokens import user_tokens_revoke_all
 from jutsu.errors import ConflictError, InvalidParameter, PermissionDeniedError
 from jutsu.models import SecurityEventType
@@ -182,10 +183,13 @@ def user_delete(*, user, deleted_by=None, request=None) -> None:
         user.delete()
 
 
-def user_password_change(*, user, current_password: str, new_password: str, request=None) -> None:
-    """The user changes their own password; every API refresh token of theirs is revoked."""
-    if not user.check_password(current_password or ""):
-        raise InvalidParameter("current_password: incorrect")
+def user_password_change(*, user, current_password: str, new_password: str, request=None, channel: str = "api") -> None:
+    """The user changes their own password; every API refresh token of theirs is revoked.
+
+    A wrong current password counts toward the lockout (``current_password_confirm``)."""
+    current_password_confirm(
+        user=user, password=current_password, request=request, channel=channel, purpose=PASSWORD_CHANGE
+    )
     user_password_set(user=user, password=new_password)
 
 

@@ -36,6 +36,7 @@ def account_page(request):
 
 
 @permission_required("self:password")
+@ratelimit.rate_limited_post(ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
 @require_http_methods(["GET", "POST"])
 def password_change_page(request):
     if request.method == "GET":
@@ -48,6 +49,7 @@ def password_change_page(request):
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password"],
                 request=request,
+                channel="session",
             )
         except JutsuError as exc:
             form_error_from(form, exc)
@@ -101,7 +103,7 @@ def totp_disable_page(request):
 
 
 @permission_required("self:2fa")
-@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR)
+@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR, ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
 @require_POST
 def backup_codes_page(request):
     form = BackupCodesForm(request.POST)

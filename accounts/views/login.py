@@ -18,7 +18,7 @@ from accounts.forms import PASSKEY_CHALLENGE_SESSION_KEY, PasskeyAssertionForm, 
 from accounts.permissions import PUBLIC
 
 
-@method_decorator(ratelimit.rate_limited_post(ratelimit.LOGIN), name="dispatch")
+@method_decorator(ratelimit.rate_limited_post(ratelimit.PASSWORD), name="dispatch")
 class LoginView(allauth_views.LoginView):
     """``/accounts/login/``: username + password (allauth form, CSRF protected)."""
 

@@ -24,7 +24,7 @@ def test_the_sixth_login_attempt_in_a_minute_is_429(api):
     assert response.json()["detail"] == "Rate limit exceeded"
     assert response["Retry-After"] == "60"
     event = SecurityEvent.objects.get(event_type="RATE_LIMITED")
-    assert event.severity == "MEDIUM" and event.client_ip == "127.0.0.1" and event.details["group"] == "login"
+    assert event.severity == "MEDIUM" and event.client_ip == "127.0.0.1" and event.details["group"] == "password"
 
 
 def test_a_spoofed_forwarded_for_from_an_untrusted_peer_does_not_dodge_the_limit(api, settings):
