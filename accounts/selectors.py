@@ -6,7 +6,7 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import BackupCode, Invitation
 from jutsu.errors import NotFound
@@ -88,14 +88,20 @@ def passkey_list(user) -> list[dict[str, Any]]:
 
 
 def mfa_status(user) -> dict[str, Any]:
+    """Second-factor state. ``backup_codes_generated`` tells "none generated" (0) from "all used"
+    (generated > 0, remaining 0)."""
     totp = totp_authenticator(user)
     passkeys = passkey_authenticators(user).count()
-    remaining = backup_codes_remaining(user)
+    codes = BackupCode.objects.filter(user_id=user.pk).aggregate(
+        generated=Count("pk"), remaining=Count("pk", filter=Q(used_at__isnull=True))
+    )
+    remaining = codes["remaining"]
     return {
         "enabled": totp is not None or passkeys > 0,
         "totp_enabled": totp is not None,
         "totp_enabled_at": totp.created_at if totp else None,
         "passkeys": passkeys,
+        "backup_codes_generated": codes["generated"],
         "backup_codes_remaining": remaining,
         "methods": _methods(totp=totp is not None, passkey=passkeys > 0, backup_codes=remaining),
     }

@@ -83,24 +83,30 @@ class PasskeyRegisterOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
 
 
 class PasskeyRegisterApi(ratelimit.RateLimitedApiMixin, APIView):
+    """Store the passkey; ``backup_codes`` holds ten new codes (shown only now) when it is the user's
+    first second factor, else ``[]``."""
+
     permission = PERMISSION
     rate_limit_groups = (ratelimit.PASSKEY_REGISTER,)
 
     @extend_schema(request=RegisterInput, responses={201: dict, 400: dict})
     def post(self, request):
         data = validated(RegisterInput, request.data)
-        authenticator = passkey_register(
+        registered = passkey_register(
             user=request.user,
             challenge_id=data["challenge_id"],
             credential=_credential(data["credential"]),
             name=data.get("name", ""),
             request=request,
         )
-        return Response(passkey_summary(authenticator), status=status.HTTP_201_CREATED)
+        body = {**passkey_summary(registered.authenticator), "backup_codes": registered.backup_codes}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
-class PasskeyDetailApi(APIView):
+class PasskeyDetailApi(ratelimit.RateLimitedApiMixin, APIView):
     permission = PERMISSION
+    rate_limit_groups = (ratelimit.PASSKEY_REGISTER,)
+    rate_limit_methods = ("DELETE",)
 
     @extend_schema(responses={204: None, 404: dict})
     def delete(self, request, passkey_id: int):

@@ -55,6 +55,16 @@ def backup_codes_generate(*, user) -> list[str]:
     return sorted(_format(code) for code in codes)
 
 
+def backup_codes_generate_if_none(*, user) -> list[str]:
+    """New backup codes when ``user`` has none at all (a first second factor); ``[]`` otherwise.
+
+    Codes that exist — even all used — are left alone: the user replaces them on purpose.
+    """
+    if BackupCode.objects.filter(user_id=user.pk).exists():
+        return []
+    return backup_codes_generate(user=user)
+
+
 def backup_code_use(*, user, code: str) -> bool:
     """Consume one unused backup code of ``user``; False when it is wrong or already used."""
     normalised = _normalise(code)

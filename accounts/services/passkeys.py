@@ -11,6 +11,7 @@ cloned authenticator (WebAuthn §6.1.1) and reported as SUSPICIOUS_ACTIVITY.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ from fido2.webauthn import (
 from accounts import selectors
 from accounts.errors import AccountLocked, SecondFactorFailed
 from accounts.models import AuthChallenge, ChallengePurpose
-from accounts.services.backup_codes import backup_codes_delete_if_unused
+from accounts.services.backup_codes import backup_codes_delete_if_unused, backup_codes_generate_if_none
 from jutsu.errors import ConflictError, InvalidParameter, NotFound
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
@@ -117,8 +118,20 @@ def _default_name(user) -> str:
     return f"Passkey {count + 1}"
 
 
-def passkey_register(*, user, challenge_id, credential: dict, name: str = "", request=None) -> Authenticator:
-    """Verify the browser's registration response and store the passkey."""
+@dataclass(frozen=True)
+class PasskeyRegistered:
+    """A stored passkey, and the backup codes issued with it (shown once; empty unless it was the
+    user's first second factor)."""
+
+    authenticator: Authenticator
+    backup_codes: list[str]
+
+
+def passkey_register(*, user, challenge_id, credential: dict, name: str = "", request=None) -> PasskeyRegistered:
+    """Verify the browser's registration response and store the passkey.
+
+    A passkey turns two-factor sign-in on; when the user has no backup codes yet they are issued
+    now, so losing the only passkey does not lock the account for good."""
     name = (name or "").strip()[:NAME_MAX_LENGTH] or _default_name(user)
     challenge = _challenge_consume(challenge_id=challenge_id, purpose=ChallengePurpose.PASSKEY_REGISTER, user=user)
     if challenge is None:
@@ -134,25 +147,27 @@ def passkey_register(*, user, challenge_id, credential: dict, name: str = "", re
     credential_id = websafe_encode(credential_data.credential_id)
     if Authenticator.objects.filter(type=Authenticator.Type.WEBAUTHN, data__credential_id=credential_id).exists():
         raise ConflictError("This passkey is already registered")
-    authenticator = Authenticator.objects.create(
-        user=user,
-        type=Authenticator.Type.WEBAUTHN,
-        data={
-            "name": name,
-            "credential": credential,  # the registration response, as allauth stores it
-            "credential_id": credential_id,
-            "credential_data": websafe_encode(bytes(credential_data)),
-            "sign_count": auth_data.counter,
-            "user_verified": auth_data.is_user_verified(),
-        },
-    )
-    security_event_record(
-        SecurityEventType.PASSKEY_REGISTERED,
-        user=user,
-        request=request,
-        details={"passkey_id": authenticator.pk, "name": name},
-    )
-    return authenticator
+    with transaction.atomic():
+        authenticator = Authenticator.objects.create(
+            user=user,
+            type=Authenticator.Type.WEBAUTHN,
+            data={
+                "name": name,
+                "credential": credential,  # the registration response, as allauth stores it
+                "credential_id": credential_id,
+                "credential_data": websafe_encode(bytes(credential_data)),
+                "sign_count": auth_data.counter,
+                "user_verified": auth_data.is_user_verified(),
+            },
+        )
+        codes = backup_codes_generate_if_none(user=user)
+        security_event_record(
+            SecurityEventType.PASSKEY_REGISTERED,
+            user=user,
+            request=request,
+            details={"passkey_id": authenticator.pk, "name": name, "backup_codes_count": len(codes)},
+        )
+    return PasskeyRegistered(authenticator=authenticator, backup_codes=codes)
 
 
 def passkey_authentication_begin(*, user=None, password_verified: bool = False) -> dict[str, Any]:

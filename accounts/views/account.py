@@ -123,6 +123,7 @@ def backup_codes_page(request):
 
 
 @permission_required("self:passkey")
+@ratelimit.rate_limited_post(ratelimit.PASSKEY_REGISTER)
 @require_POST
 def passkey_delete_page(request, passkey_id: int):
     try:

@@ -2,6 +2,8 @@
  *
  * Account page: [data-passkey-register] asks /api/passkey/register/options for creation options,
  * runs navigator.credentials.create and posts the result to /api/passkey/register (session + CSRF).
+ * When that was the first second factor, the answer carries ten backup codes: they are shown once,
+ * here, until the user confirms they kept them.
  * Sign-in stage: [data-passkey-login] uses the request options embedded in #passkey-options,
  * runs navigator.credentials.get and submits the assertion with #passkey-login-form.
  */
@@ -106,14 +108,44 @@
       const options = await postJSON(form.dataset.optionsUrl, csrf, {});
       const cred = await navigator.credentials.create({ publicKey: creationOptions(options.publicKey) });
       const name = (form.querySelector("input[name=name]") || {}).value || "";
-      await postJSON(form.dataset.registerUrl, csrf, {
+      const added = await postJSON(form.dataset.registerUrl, csrf, {
         challenge_id: options.challenge_id, credential: registrationJSON(cred), name: name,
       });
+      if (added.backup_codes && added.backup_codes.length) {
+        say(form, "Passkey added.");
+        showBackupCodes(form, added.backup_codes);
+        return;
+      }
       say(form, "Passkey added.");
       window.location.reload();
     } catch (err) {
       say(form, "Could not add the passkey: " + err.message);
     }
+  }
+
+  function showBackupCodes(form, codes) {
+    const box = document.createElement("div");
+    box.className = "fresh-codes";
+    box.setAttribute("data-backup-codes", "");
+    const intro = document.createElement("p");
+    intro.textContent = "Two-factor sign-in is on. Keep these backup codes somewhere safe: each one signs you in " +
+      "once if you lose your passkey. They are shown only now.";
+    const list = document.createElement("ul");
+    list.className = "codes";
+    codes.forEach(function (code) {
+      const item = document.createElement("li");
+      const text = document.createElement("code");
+      text.textContent = code;
+      item.appendChild(text);
+      list.appendChild(item);
+    });
+    const done = document.createElement("button");
+    done.type = "button";
+    done.className = "btn";
+    done.textContent = "I have saved them";
+    done.addEventListener("click", function () { window.location.reload(); });
+    box.append(intro, list, done);
+    form.appendChild(box);
   }
 
   async function login(form) {

@@ -90,7 +90,8 @@ def test_passkey_at_the_stage_with_a_real_signature(client, viewer_user, passwor
     passkey_register(user=viewer_user, challenge_id=options["challenge_id"], credential=device.create(options))
     client.post("/accounts/login/", {"login": "viewer", "password": password})
     stage = client.get("/accounts/2fa/authenticate/").content.decode()
-    assert "passkeys.js" in stage and 'name="code"' not in stage
+    assert "passkeys.js" in stage and "authenticator app" not in stage
+    assert 'name="code"' in stage and "One of your backup codes" in stage  # issued with the first passkey
     request_options = json.loads(
         re.search(r'id="passkey-options" type="application/json">(.*?)</script>', stage).group(1)
     )
@@ -156,7 +157,9 @@ def test_password_change_page_keeps_the_session(viewer_client, viewer_user, pass
 def test_passkey_remove_page(viewer_client, viewer_user):
     device = SoftAuthenticator()
     options = passkey_registration_begin(user=viewer_user)
-    key = passkey_register(user=viewer_user, challenge_id=options["challenge_id"], credential=device.create(options))
+    key = passkey_register(
+        user=viewer_user, challenge_id=options["challenge_id"], credential=device.create(options)
+    ).authenticator
     viewer_client.post(f"/accounts/passkeys/{key.pk}/delete/")
     assert not Authenticator.objects.filter(pk=key.pk).exists()
 
