@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -104,7 +105,9 @@ def test_publish_from_another_process_reaches_the_socket_through_redis(viewer_us
             "from jutsu.events import build_event, send_now; "
             f"send_now(build_event('data_refresh', {{'refresh_type': 'manual', 'marker': '{marker}'}}))"
         )
-        process = subprocess.run(
+        # In a thread: a blocked event loop would let the consumer's pending Redis read time out.
+        process = await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "manage.py", "shell", "-c", code],
             cwd=ROOT,
             env=subprocess_env(),
