@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Max, Q, QuerySet, Window
+from django.db.models import F, Max, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from jutsu.conf.resolver import resolve_value
@@ -296,6 +296,44 @@ def daily_performance_from(
     for row in rows.order_by("trading_date"):
         grouped[(row.entity_type, row.entity_id, row.mode)].append(row)
     return grouped
+
+
+def daily_performance_keys_between(
+    entity_ids: Iterable[tuple[str, str]], start: date, end: date
+) -> set[tuple[date, str, str, str]]:
+    """``(trading_date, entity_type, entity_id, mode)`` of the rows of these entities in ``[start, end]`` (every
+    mode). One query, no model instances."""
+    wanted = _entities_q(entity_ids)
+    if wanted is None:
+        return set()
+    rows = DailyPerformance.objects.filter(wanted, trading_date__gte=start, trading_date__lte=end)
+    return set(rows.values_list("trading_date", "entity_type", "entity_id", "mode").order_by())
+
+
+def daily_performance_first_dates(
+    entity_ids: Iterable[tuple[str, str]], *, before: date
+) -> dict[tuple[str, str, str], date]:
+    """The first row's date of each ``(entity_type, entity_id)`` and mode that has a row before ``before``, keyed
+    by (type, id, mode). One aggregate query on the entity/date index."""
+    wanted = _entities_q(entity_ids)
+    if wanted is None:
+        return {}
+    rows = DailyPerformance.objects.filter(wanted, trading_date__lt=before)
+    firsts = rows.values("entity_type", "entity_id", "mode").annotate(first=Min("trading_date")).order_by()
+    return {(r["entity_type"], r["entity_id"], r["mode"]): r["first"] for r in firsts}
+
+
+def snapshot_days_between(strategy_ids: Iterable[str], start: date, end: date) -> set[tuple[str, str, date]]:
+    """``(strategy_id, mode, trading_date)`` for each New York date in ``[start, end]`` on which the strategy has
+    at least one snapshot in that mode. One query."""
+    from performance.services.days import day_bounds
+
+    rows = PerformanceSnapshot.objects.filter(
+        strategy_id__in=list(strategy_ids), timestamp__gte=day_bounds(start)[0], timestamp__lt=day_bounds(end)[1]
+    )
+    return {
+        (sid, mode, calendar.market_date(at)) for sid, mode, at in rows.values_list("strategy_id", "mode", "timestamp")
+    }
 
 
 def _entities_q(entity_ids: Iterable[tuple[str, str]]) -> Q | None:

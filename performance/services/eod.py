@@ -2,7 +2,8 @@
 
 ``eod_run(today)`` is what the scheduled jobs call: a **recovery phase** first — each of the last
 ``performance.eod_recovery_days`` trading days whose ``EODJobStatus`` is missing, ``failed``, ``partial`` or
-stuck (``running`` for more than an hour) is finalised again, oldest first — then ``today``.
+stuck (``running`` for more than an hour), or ``completed`` while a row it should have is missing (rows
+deleted under a completed status), is finalised again, oldest first — then ``today``.
 
 ``eod_finalize_date(day)`` finalises one date:
 
@@ -38,9 +39,12 @@ from jutsu.scheduler import calendar
 from performance import events
 from performance.models import DailyPerformance, EntityType, EODJobStatus, EODStatus, PerformanceSnapshot
 from performance.selectors import (
+    daily_performance_first_dates,
     daily_performance_from,
+    daily_performance_keys_between,
     daily_performance_previous_rows,
     eod_statuses_between,
+    snapshot_days_between,
     snapshots_between,
 )
 from performance.services.days import (
@@ -326,7 +330,9 @@ def _write(plan: DayPlan, status: EODJobStatus) -> None:
 
 def eod_dates_to_recover(today: date, *, now: datetime | None = None) -> list[date]:
     """Trading days among the last ``performance.eod_recovery_days`` before ``today`` that need finalising:
-    no status, ``failed``, ``partial``, or ``running`` for more than an hour. Oldest first."""
+    no status, ``failed``, ``partial``, ``running`` for more than an hour — or ``completed`` while a row that
+    the date should have is missing (see :func:`eod_dates_incomplete`). Oldest first. A fixed number of
+    queries for the whole window."""
     now = now or timezone.now()
     count = resolve_value("performance.eod_recovery_days")
     if count <= 0:
@@ -335,7 +341,7 @@ def eod_dates_to_recover(today: date, *, now: datetime | None = None) -> list[da
     if not window:
         return []
     statuses = eod_statuses_between(window[0], window[-1])
-    redo = []
+    redo, completed = [], []
     for day in window:
         found = statuses.get(day)
         if (
@@ -344,16 +350,62 @@ def eod_dates_to_recover(today: date, *, now: datetime | None = None) -> list[da
             or (found.status == EODStatus.RUNNING and found.started_at < now - STUCK_AFTER)
         ):
             redo.append(day)
-    return redo
+        elif found.status == EODStatus.COMPLETED:
+            completed.append(day)
+    incomplete = eod_dates_incomplete(completed)
+    for day, missing in incomplete.items():
+        shown = ", ".join(f"{k.entity_type}:{k.entity_id}/{k.mode}" for k in missing[:5])
+        logger.warning("EOD %s is completed but has no row for %s; finalising it again", day, shown)
+    return sorted([*redo, *incomplete])
+
+
+def eod_dates_incomplete(days: list[date]) -> dict[date, list[EntityKey]]:
+    """The dates among ``days`` that lack a row some entity should have, with those entities.
+
+    An active strategy should have a row in a mode on a date when it has a snapshot that day or a row before it
+    (the finalisation marks its positions to market then); each baseline symbol of such strategies should have
+    a row in that mode. Rows deleted under a ``completed`` status are found this way. Four queries whatever the
+    number of days or strategies: strategies, the window's snapshot days, rows and first dates.
+    """
+    if not days:
+        return {}
+    first_day, last_day = min(days), max(days)
+    strategies = {s.strategy_id: s for s in strategies_list(active_only=True)}
+    if not strategies:
+        return {}
+    with_snapshot = snapshot_days_between(strategies, first_day, last_day)
+    symbols = {s.baseline_symbol.upper() for s in strategies.values() if s.baseline_symbol}
+    entities = [(EntityType.STRATEGY, sid) for sid in strategies] + [(EntityType.BASELINE, sym) for sym in symbols]
+    stored = daily_performance_keys_between(entities, first_day, last_day)
+    firsts = daily_performance_first_dates([(EntityType.STRATEGY, sid) for sid in strategies], before=last_day)
+    out: dict[date, list[EntityKey]] = {}
+    for day in sorted(days):
+        expected: set[EntityKey] = set()
+        started = {(sid, mode) for (_, sid, mode), first in firsts.items() if first < day}
+        for sid, mode in started | {(sid, mode) for sid, mode, when in with_snapshot if when == day}:
+            expected.add(EntityKey(EntityType.STRATEGY, sid, mode))
+            symbol = (strategies[sid].baseline_symbol or "").upper()
+            if symbol:
+                expected.add(EntityKey(EntityType.BASELINE, symbol, mode))
+        missing = [k for k in expected if (day, k.entity_type, k.entity_id, k.mode) not in stored]
+        if missing:
+            out[day] = sorted(missing, key=lambda k: (k.entity_type != EntityType.STRATEGY, k.entity_id, k.mode))
+    return out
 
 
 def eod_run(today: date, *, trigger: str) -> EodRunSummary:
-    """Recovery phase (oldest first), then ``today`` when it is a trading day."""
+    """Recovery phase (oldest first, repeated while it finds more), then ``today`` when it is a trading day."""
     summary = EodRunSummary(today=today)
-    for day in eod_dates_to_recover(today):
-        status = _finalize_logged(day, f"{trigger}:recovery", summary)
-        if status is not None:
-            summary.recovered.append(status)
+    attempted: set[date] = set()
+    # A recovered date can make a later completed one incomplete (a strategy whose first row it wrote should
+    # now have rows after it), so the window is checked again until nothing new is found; each date is
+    # attempted once per run (a date that stays partial is not retried in a loop).
+    while pending := [day for day in eod_dates_to_recover(today) if day not in attempted]:
+        for day in pending:
+            attempted.add(day)
+            status = _finalize_logged(day, f"{trigger}:recovery", summary)
+            if status is not None:
+                summary.recovered.append(status)
     if calendar.is_trading_day(today):
         summary.today_status = _finalize_logged(today, trigger, summary)
     return summary

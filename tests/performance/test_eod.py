@@ -16,8 +16,9 @@ from django.utils import timezone
 from jutsu import events as live_events
 from jutsu.errors import ConflictError
 from jutsu.scheduler import calendar
-from performance.models import DailyPerformance, EntityType, EODJobStatus, EODStatus
+from performance.models import DailyPerformance, EntityType, EODJobStatus, EODStatus, PerformanceSnapshot
 from performance.services import eod
+from performance.services.days import day_bounds
 from performance.services.eod import eod_dates_to_recover, eod_finalize_date, eod_run, eod_status_claim
 from strategies.engine.analyzer import analyze_performance
 from tests.performance.helpers import bars_store, snapshot_make, strategy_make
@@ -278,10 +279,13 @@ def test_recovery_redoes_missing_failed_partial_and_stuck_dates_oldest_first(qqq
     assert eod_dates_to_recover(today) == [window[1], window[2], window[4], window[6]]
 
     strategy_make("a")
-    for day in [*window, today]:
+    for day in [*window[1:5], window[6], today]:  # the completed dates have no input (so need no row)
         snapshot_make("a", day, 10_000)
     summary = eod_run(today, trigger="test")
-    assert [s.trading_date for s in summary.recovered] == [window[1], window[2], window[4], window[6]]
+    # window[5] was completed while "a" had no rows; once window[1] gave it one, window[5] lacks its
+    # marked-to-market row, and the same run finalises it too
+    assert [s.trading_date for s in summary.recovered] == [window[1], window[2], window[4], window[6], window[5]]
+    assert [r.trading_date for r in rows_of("a")] == [*window[1:3], *window[4:], today]
     assert summary.today_status.trading_date == today
     assert all(s.status == EODStatus.COMPLETED for s in summary.statuses)
     assert EODJobStatus.objects.get(trading_date=window[3]).status == EODStatus.RUNNING  # not stolen
@@ -336,3 +340,74 @@ def test_one_days_finalisation_uses_a_fixed_number_of_queries_whatever_the_numbe
     many = run(8, DAYS[2])
     assert many == few
     assert few <= 20
+
+
+def _finalised_window(today: date, ids=("a",)) -> list[date]:
+    """Strategies with a snapshot on every day of the recovery window of ``today``, each day finalised."""
+    window = calendar.previous_trading_days(today, 7)
+    for n, sid in enumerate(ids):
+        strategy_make(sid, order=n)
+    for day, equity in zip(window, equity_path(len(window)), strict=True):
+        for sid in ids:
+            snapshot_make(sid, day, equity)
+        assert eod_finalize_date(day).status == EODStatus.COMPLETED
+    return window
+
+
+def test_recovery_redoes_a_completed_date_whose_rows_were_deleted(qqq):
+    today = DAYS[12]
+    window = _finalised_window(today)
+    before = {(r.entity_type, r.trading_date): row_values(r) for r in DailyPerformance.objects.all()}
+    assert eod_dates_to_recover(today) == []
+    gone = window[3]
+    DailyPerformance.objects.filter(trading_date=gone).delete()  # its status still says completed
+    assert EODJobStatus.objects.get(trading_date=gone).status == EODStatus.COMPLETED
+    assert eod_dates_to_recover(today) == [gone]
+
+    summary = eod_run(today, trigger="test")
+    assert [s.trading_date for s in summary.recovered] == [gone]
+    assert [r.trading_date for r in rows_of("a")] == [*window, today]
+    assert [r.trading_date for r in rows_of("QQQ", EntityType.BASELINE)] == [*window, today]
+    after = {(r.entity_type, r.trading_date): row_values(r) for r in DailyPerformance.objects.all()}
+    assert {k: v for k, v in after.items() if k[1] != today} == before  # the same rows as before the loss
+    nxt = rows_of("a")[4]
+    assert nxt.days_since_previous == (window[4] - gone).days
+    assert eod_dates_to_recover(today) == []
+
+
+def test_recovery_redoes_a_completed_date_missing_only_a_baseline_or_a_marked_to_market_row(qqq):
+    today = DAYS[12]
+    window = _finalised_window(today, ids=("a", "b"))
+    DailyPerformance.objects.filter(trading_date=window[1], entity_type=EntityType.BASELINE).delete()
+    # "b" had no snapshot on window[5] but had history: its marked-to-market row should be there
+    DailyPerformance.objects.filter(trading_date=window[5], entity_id="b").delete()
+    PerformanceSnapshot.objects.filter(strategy_id="b", timestamp__range=day_bounds(window[5])).delete()
+    # an entity without any input on a day is not expected: "c" starts after window[2]
+    strategy_make("c", order=3)
+    snapshot_make("c", window[6], 10_000)
+    eod_finalize_date(window[6])
+    assert eod_dates_to_recover(today) == [window[1], window[5]]
+    eod_run(today, trigger="test")
+    assert window[1] in [r.trading_date for r in rows_of("QQQ", EntityType.BASELINE)]
+    row = DailyPerformance.objects.get(trading_date=window[5], entity_id="b")
+    assert row.cash == rows_of("b")[4].cash  # marked to market from the previous row
+    assert [r.trading_date for r in rows_of("c")] == [window[6], today]
+
+
+def test_checking_the_recovery_window_takes_a_fixed_number_of_queries(qqq):
+    today = DAYS[12]
+    window = _finalised_window(today, ids=("a",))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert eod_dates_to_recover(today) == []
+        return len(ctx.captured_queries)
+
+    one = count()
+    for n in range(5):
+        strategy_make(f"more{n}", order=10 + n)
+        for day in window:
+            snapshot_make(f"more{n}", day, 10_000 + n)
+    for day in window:
+        eod_finalize_date(day)
+    assert count() == one <= 6
