@@ -97,7 +97,8 @@ class DailyPerformance(RegimeFields):
 
     KPIs are all-time (since the entity's first row) and updated incrementally from the previous row's
     ``kpi_state`` (:func:`strategies.engine.kpi.kpi_update`); they equal the analyzer's full recomputation on
-    the equity series to 1e-9 relative. Returns/drawdowns are fractions (0.12 = 12 %), drawdowns ≤ 0.
+    the equity series (with the entity's ``initial_capital``) to 1e-9 relative. Returns/drawdowns are
+    fractions (0.12 = 12 %), drawdowns ≤ 0.
     """
 
     trading_date = models.DateField()
@@ -111,7 +112,7 @@ class DailyPerformance(RegimeFields):
     positions = models.JSONField(default=dict, blank=True)
 
     daily_return = models.FloatField(help_text="equity_t / equity_prev − 1; 0 on the first day")
-    cumulative_return = models.FloatField(help_text="equity_t / equity_first − 1")
+    cumulative_return = models.FloatField(help_text="equity_t / initial_capital − 1")
     drawdown = models.FloatField(help_text="equity_t / high_water_mark − 1 (≤ 0)")
     high_water_mark = models.DecimalField(**MONEY)
 
@@ -128,7 +129,7 @@ class DailyPerformance(RegimeFields):
     win_rate = models.FloatField(null=True, blank=True)
 
     baseline_symbol = models.CharField(max_length=10, blank=True, default="")
-    initial_capital = models.DecimalField(**MONEY)
+    initial_capital = models.DecimalField(**MONEY, help_text="Capital of the first day: base of returns and CAGR")
     trading_days_count = models.PositiveIntegerField(help_text="Rows of this entity so far, this one included")
     days_since_previous = models.PositiveIntegerField(help_text="Calendar days since the previous row; 0 first")
     is_first_day = models.BooleanField(default=False)

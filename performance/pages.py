@@ -146,7 +146,11 @@ def _series_label(series: ChartSeries, names: dict[str, str]) -> str:
 
 
 def _range_kpis(series: ChartSeries, risk_free_rate: float) -> dict[str, Any]:
-    metrics = analyze_performance(list(zip(series.dates, series.equity, strict=True)), risk_free_rate=risk_free_rate)
+    metrics = analyze_performance(
+        list(zip(series.dates, series.equity, strict=True)),
+        initial_capital=series.capital,  # from the initial capital when the range starts at the first day
+        risk_free_rate=risk_free_rate,
+    )
     return {
         "end_equity": display.fmt_money(series.equity[-1]),
         "total_return": display.fmt_pct(metrics.total_return, signed=True),
@@ -162,12 +166,13 @@ def _range_kpis(series: ChartSeries, risk_free_rate: float) -> dict[str, Any]:
 
 def _chart_payload(series: ChartSeries, label: str) -> dict[str, Any]:
     equity = [float(value) for value in series.equity]
+    base = float(series.capital) if series.capital is not None else (equity[0] if equity else 1.0)
     return {
         "label": label,
         "kind": series.entity_type,
         "dates": [day.isoformat() for day in series.dates],
         "equity": equity,
-        "growth": [value / equity[0] - 1.0 for value in equity] if equity else [],
+        "growth": [value / base - 1.0 for value in equity],  # the same base as the KPI table's return
         "drawdown": series.drawdown,
         "cell": series.cells if series.entity_type == EntityType.STRATEGY else [],
     }

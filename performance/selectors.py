@@ -188,12 +188,16 @@ class ChartSeries:
     drawdown: list[float] = field(default_factory=list)
     cells: list[int | None] = field(default_factory=list)
     last_win_rate: float | None = None
+    capital: Decimal | None = None  # the entity's initial capital when the range starts at its first day
 
 
 def daily_performance_chart_series(
     strategy_ids: list[str], baseline_symbols: list[str], mode: str, start: date | None, end: date | None
 ) -> list[ChartSeries]:
     """Strategies (in the order given) then baselines, with only the columns the charts use. One query.
+
+    ``capital`` is set on a series whose range begins at the entity's first row: its returns are then measured
+    from the initial capital, like the stored cumulative return and the backtest's total return.
 
     Same entities and range as :func:`daily_performance_comparison`, but one ``values_list`` query instead of
     full rows: a decade of two series loads in ~0.05 s instead of ~1 s (``kpi_state``/``positions`` JSON and
@@ -203,11 +207,23 @@ def daily_performance_chart_series(
     series += [ChartSeries(EntityType.BASELINE, s) for s in baseline_symbols]
     by_key = {(item.entity_type, item.entity_id): item for item in series}
     rows = _between(DailyPerformance.objects.filter(_compared_q(strategy_ids, baseline_symbols), mode=mode), start, end)
-    columns = ("entity_type", "entity_id", "trading_date", "total_equity", "drawdown", "strategy_cell", "win_rate")
-    for entity_type, entity_id, day, equity, drawdown, cell, win_rate in rows.order_by("trading_date").values_list(
-        *columns
-    ):
+    columns = (
+        "entity_type",
+        "entity_id",
+        "trading_date",
+        "total_equity",
+        "drawdown",
+        "strategy_cell",
+        "win_rate",
+        "is_first_day",
+        "initial_capital",
+    )
+    for entity_type, entity_id, day, equity, drawdown, cell, win_rate, first, capital in rows.order_by(
+        "trading_date"
+    ).values_list(*columns):
         item = by_key[(entity_type, entity_id)]
+        if first and not item.dates:
+            item.capital = capital
         item.dates.append(day)
         item.equity.append(equity)
         item.drawdown.append(drawdown)

@@ -87,6 +87,7 @@ METRIC_UNITS: dict[str, str] = {
     "end_date": _TEXT,
     "trading_days": _INT,
     "calendar_days": _INT,
+    "initial_capital": _MONEY,
     "start_equity": _MONEY,
     "end_equity": _MONEY,
     "total_return": _PCT,
@@ -124,6 +125,8 @@ METRIC_UNITS: dict[str, str] = {
     "periods_per_year": _INT,
 }
 _LABELS = {
+    "initial_capital": "Initial capital",
+    "start_equity": "First-day equity (after its fills)",
     "cagr": "CAGR",
     "var_95": "VaR 95% (daily)",
     "cvar_95": "CVaR 95% (daily)",

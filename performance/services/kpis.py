@@ -96,7 +96,8 @@ def row_build(
     initial_capital: Decimal,
     finalized_at: datetime,
 ) -> tuple[DailyPerformance, KpiState]:
-    """An unsaved row for ``day`` continuing ``previous_state`` (``None``: the entity's first day).
+    """An unsaved row for ``day`` continuing ``previous_state`` (``None``: the entity's first day, whose
+    ``initial_capital`` becomes the base of cumulative return and CAGR — the analyzer's convention).
 
     The rate used is the previous state's when there is one (a chain keeps its rate), else ``risk_free_rate``.
     Raises ``ValueError`` for a non-positive equity or a day not after the previous state's.
@@ -104,7 +105,14 @@ def row_build(
     if previous_state is not None and not isinstance(previous_state, KpiState):
         previous_state = KpiState.from_dict(previous_state)
     rate = previous_state.risk_free_rate if previous_state is not None else risk_free_rate
-    state, kpis = kpi_update(previous_state, day, values.equity, trades_closed=values.trades, risk_free_rate=rate)
+    state, kpis = kpi_update(
+        previous_state,
+        day,
+        values.equity,
+        trades_closed=values.trades,
+        initial_capital=initial_capital,  # the base of returns and CAGR from the first day on
+        risk_free_rate=rate,
+    )
     regime = values.regime if key.entity_type == EntityType.STRATEGY else {}
     row = DailyPerformance(
         trading_date=day,
@@ -205,7 +213,14 @@ def chain_recompute(
             total_trades=row.total_trades, winning_trades=row.winning_trades, losing_trades=row.losing_trades
         )
         rate = state.risk_free_rate if state is not None else KpiState.from_dict(row.kpi_state).risk_free_rate
-        state, kpis = kpi_update(state, row.trading_date, row_equity(row), trades_closed=trades, risk_free_rate=rate)
+        state, kpis = kpi_update(
+            state,
+            row.trading_date,
+            row_equity(row),
+            trades_closed=trades,
+            initial_capital=row.initial_capital,  # used only when ``row`` becomes the first day
+            risk_free_rate=rate,
+        )
         kpis_apply(row, kpis, state)
         out.append(row)
     return out

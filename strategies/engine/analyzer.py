@@ -5,6 +5,10 @@ Input is an equity curve (one end-of-day equity per trading date). Everything de
 * Daily returns ``r_t = E_t / E_{t−1} − 1`` over consecutive rows: ``n`` equity points give ``n − 1``
   returns; the first row is the starting point, not a return. A gap between rows (holiday, missed day)
   is still one return; CAGR is the only metric that looks at calendar time.
+* Total return and CAGR are measured from the **initial capital** ``C`` when it is given — the money the
+  run started with, before the first row's fills and costs (what backtrader's and backtesting.py's
+  returns start from) — else from the first row's equity ``E_0``. The capital is taken to be invested on
+  the first row's date, so CAGR's calendar days still run from the first to the last row.
 * Risk-free rate ``rf`` is annual; per day ``rf_d = (1 + rf) ** (1 / P) − 1`` with ``P = periods_per_year``
   (quantstats' de-annualisation; pass ``rf_d`` as empyrical's ``risk_free``). Default 0.
 * All returns and drawdowns are fractions (0.12 = 12%); drawdowns are ≤ 0.
@@ -15,10 +19,10 @@ Input is an equity curve (one end-of-day equity per trading date). Everything de
 Formulas (sources: empyrical-reloaded ``stats.py``, quantstats ``stats.py``, Sortino & Price 1994):
 
 ========================  ===================================================================================
-total_return              ``E_n / E_0 − 1``
-cagr                      ``(E_n / E_0) ** (365.25 / calendar_days) − 1`` — calendar days, *not* empyrical's
-                          ``len(r) / 252`` years (same value as ``empyrical.cagr(r, annualization=len(r) ×
-                          365.25 / calendar_days)``)
+total_return              ``E_n / C − 1`` (``C = E_0`` without an initial capital)
+cagr                      ``(E_n / C) ** (365.25 / calendar_days) − 1`` — calendar days, *not* empyrical's
+                          ``len(r) / 252`` years (for ``C = E_0`` the same value as ``empyrical.cagr(r,
+                          annualization=len(r) × 365.25 / calendar_days)``)
 volatility                ``std(r, ddof=1) × √P``
 sharpe                    ``mean(r − rf_d) / std(r − rf_d, ddof=1) × √P``
 sortino                   ``mean(r − rf_d) × P / (sqrt(mean(min(r − rf_d, 0)²)) × √P)`` (empyrical)
@@ -32,6 +36,8 @@ recovery_factor           ``total_return / |max_drawdown|`` (quantstats uses ``|
 var_95                    ``percentile(r, 5)`` with linear interpolation (empyrical ``value_at_risk``)
 cvar_95                   mean of the ``⌊(n_r − 1) × 0.05⌋ + 1`` lowest returns (empyrical; equals
                           quantstats' historical CVaR unless returns tie at the VaR)
+baseline_total_return     ``B_n / C − 1`` — the baseline started with the same capital (``B_n / B_0 − 1``
+                          without one)
 beta                      ``cov(r − rf_d, b − rf_d) / var(b − rf_d)``
 alpha                     ``(1 + mean((r − rf_d) − β (b − rf_d))) ** P − 1`` (empyrical; quantstats' ``greeks``
                           reports the simple ``mean(...) × P`` instead)
@@ -94,7 +100,8 @@ class PerformanceMetrics:
     end_date: date | None
     trading_days: int  # equity rows
     calendar_days: int
-    start_equity: float | None
+    initial_capital: float | None  # the base of total return and CAGR (the first row's equity when not given)
+    start_equity: float | None  # the first row's equity (after that day's fills)
     end_equity: float | None
     total_return: float | None
     cagr: float | None
@@ -152,6 +159,7 @@ def _returns(equity: np.ndarray) -> np.ndarray:
 def analyze_performance(
     equity_curve: Any,
     *,
+    initial_capital: Any = None,
     baseline_curve: Any = None,
     trades: Sequence[Any] | None = None,
     regime_cells: Any = None,
@@ -164,6 +172,8 @@ def analyze_performance(
     Parameters:
         equity_curve: ``pd.Series`` indexed by date or a sequence of ``(date, equity)``; equity > 0, ``Decimal``
             or float; dates strictly increasing (a repeated date is refused — one end-of-day equity per day).
+        initial_capital: the money the run started with (> 0), before the first row's fills; total return, CAGR
+            and the baseline's total return are measured from it. Default: the first row's equity.
         baseline_curve: the baseline's equity on exactly the same dates (for beta, alpha, per-cell baseline return).
         trades: closed trades — numbers (P&L), mappings with ``"pnl"`` or objects with ``.pnl``; entry/exit dates
             and returns may be present and are not used.
@@ -180,6 +190,11 @@ def analyze_performance(
     rf_daily = _stats.daily_rate(risk_free_rate, periods_per_year)
     dates, equity = _stats.parse_curve(equity_curve, what="equity_curve")
     returns = _returns(equity)
+    base = None
+    if dates:
+        base = (
+            float(equity[0]) if initial_capital is None else _stats.to_equity(initial_capital, what="initial_capital")
+        )
 
     baseline_returns = None
     if baseline_curve is not None:
@@ -193,18 +208,23 @@ def analyze_performance(
         "end_date": dates[-1] if dates else None,
         "trading_days": len(dates),
         "calendar_days": (dates[-1] - dates[0]).days if dates else 0,
+        "initial_capital": base,
         "start_equity": float(equity[0]) if dates else None,
         "end_equity": float(equity[-1]) if dates else None,
-        "total_return": float(equity[-1] / equity[0] - 1.0) if dates else None,
+        "total_return": float(equity[-1] / base - 1.0) if dates else None,
         "risk_free_rate": float(risk_free_rate),
         "periods_per_year": periods_per_year,
     }
-    values["cagr"] = _stats.cagr(float(equity[0]), float(equity[-1]), values["calendar_days"]) if dates else None
+    values["cagr"] = _stats.cagr(base, float(equity[-1]), values["calendar_days"]) if dates else None
     values.update(_return_stats(returns, rf_daily, periods_per_year))
     values.update(_drawdown_stats(dates, equity))
     values["calmar"] = _stats.drawdown_ratio(values["cagr"], values["max_drawdown"])
     values["recovery_factor"] = _stats.drawdown_ratio(values["total_return"], values["max_drawdown"])
     values.update(_baseline_stats(returns, baseline_returns, rf_daily, periods_per_year))
+    values["baseline_total_return"] = None
+    if baseline_returns is not None and dates:
+        baseline_base = base if initial_capital is not None else float(base_equity[0])
+        values["baseline_total_return"] = float(base_equity[-1] / baseline_base - 1.0)
     values["exposure"] = _exposure(returns, dates, positions_value)
     values.update(_trade_stats(trades or ()))
     values["regime_cells"] = _regime_stats(returns, baseline_returns, dates, regime_cells)
@@ -289,11 +309,10 @@ def _drawdown_stats(dates: list[date], equity: np.ndarray) -> dict[str, Any]:
 def _baseline_stats(
     returns: np.ndarray, baseline_returns: np.ndarray | None, rf_daily: float, periods_per_year: int
 ) -> dict[str, Any]:
-    """Beta, alpha (need ≥ 2 returns and a non-constant baseline) and the baseline's total return."""
-    out: dict[str, Any] = {"beta": None, "alpha": None, "baseline_total_return": None}
+    """Beta and alpha (need ≥ 2 returns and a non-constant baseline)."""
+    out: dict[str, Any] = {"beta": None, "alpha": None}
     if baseline_returns is None:
         return out
-    out["baseline_total_return"] = float(np.prod(1.0 + baseline_returns) - 1.0)
     if len(returns) < 2 or baseline_returns.max() == baseline_returns.min():
         return out
     strategy_excess = returns - rf_daily

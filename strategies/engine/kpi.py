@@ -12,7 +12,9 @@ Accumulators (daily returns ``r_i = E_i / E_{i−1} − 1``, excess ``x_i = r_i 
   sample variance ``M2 / (n − 1)``.
 * Downside accumulator ``D += min(x, 0)²``; downside deviation ``sqrt(D / n)`` (empyrical ``downside_risk``).
 * High-water mark ``H = max(H, E)``, drawdown ``E / H − 1``, max drawdown ``min`` of drawdowns.
-* First equity and date (for cumulative return and calendar-day CAGR), previous equity and date.
+* The capital the entity started with (the base of cumulative return and CAGR, as in
+  :func:`~strategies.engine.analyzer.analyze_performance` with ``initial_capital``; the first day's equity
+  when none is given), first date (for calendar-day CAGR), first and previous equity and date.
 * Trade counters (total, winning ``pnl > 0``, losing ``pnl < 0``).
 
 Conventions: the first day has ``daily_return = 0``, ``days_since_previous = 0`` and no ratios (``None``);
@@ -35,7 +37,10 @@ from strategies.engine._stats import json_value
 
 __all__ = ["KPI_STATE_VERSION", "DailyKpis", "KpiState", "kpi_update"]
 
-KPI_STATE_VERSION = 1
+KPI_STATE_VERSION = 2
+# Version 1 had no ``capital``: its returns were measured from the first day's equity, which it still is when
+# such a state is read (``capital = first_equity``), so an old chain continues exactly as it was computed.
+_READABLE_VERSIONS = (1, KPI_STATE_VERSION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class KpiState:
     version: int
     first_date: date
     first_equity: float
+    capital: float  # base of cumulative return and CAGR: the initial capital (else the first equity)
     last_date: date
     last_equity: float
     return_count: int  # n: daily returns so far (rows − 1)
@@ -75,11 +81,13 @@ class KpiState:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KpiState:
         """Rebuild a state from :meth:`to_dict`'s output; refuses unknown versions and missing keys."""
-        if data.get("version") != KPI_STATE_VERSION:
+        if data.get("version") not in _READABLE_VERSIONS:
             raise ValueError(
                 f"KPI state version {data.get('version')!r} is not supported (expected {KPI_STATE_VERSION}); "
                 "rebuild the daily rows from the first day"
             )
+        if data.get("version") == 1:
+            data = {**data, "version": KPI_STATE_VERSION, "capital": data.get("first_equity")}
         names = [f.name for f in fields(cls)]
         missing = [name for name in names if name not in data]
         if missing:
@@ -87,7 +95,7 @@ class KpiState:
         values = {name: data[name] for name in names}
         for name in ("first_date", "last_date"):
             values[name] = _stats.to_date(values[name], what=f"KPI state {name}")
-        for name in ("first_equity", "last_equity", "high_water_mark"):
+        for name in ("first_equity", "capital", "last_equity", "high_water_mark"):
             values[name] = _stats.to_equity(values[name], what=f"KPI state {name}")
         for name in ("return_mean", "return_m2", "downside_sq_sum", "max_drawdown", "risk_free_rate"):
             values[name] = _stats.to_float(values[name], what=f"KPI state {name}")
@@ -103,7 +111,7 @@ class DailyKpis:
     trading_date: date
     equity: float
     daily_return: float  # E_t / E_prev − 1; 0 on the first day
-    cumulative_return: float  # E_t / E_first − 1
+    cumulative_return: float  # E_t / capital − 1
     drawdown: float  # E_t / high_water_mark − 1 (≤ 0)
     high_water_mark: float
     max_drawdown: float  # ≤ 0
@@ -131,6 +139,7 @@ def kpi_update(
     equity: Any,
     *,
     trades_closed: Iterable[Any] = (),
+    initial_capital: Any = None,
     risk_free_rate: float = 0.0,
     periods_per_year: int = 252,
 ) -> tuple[KpiState, DailyKpis]:
@@ -141,6 +150,9 @@ def kpi_update(
         trading_date: this row's trading date (New York); must be after ``state.last_date``.
         equity: end-of-day total equity (> 0; ``Decimal`` or float).
         trades_closed: trades closed on this day — P&L numbers, mappings with ``"pnl"`` or objects with ``.pnl``.
+        initial_capital: on the first day only (``state`` is ``None``): the capital the entity started with, the
+            base of cumulative return and CAGR from then on (default: the first day's equity). Later days keep
+            the state's.
         risk_free_rate: annual fraction; must equal the rate the state was started with.
         periods_per_year: annualisation periods (252); must equal the state's.
 
@@ -157,6 +169,7 @@ def kpi_update(
             version=KPI_STATE_VERSION,
             first_date=day,
             first_equity=value,
+            capital=value if initial_capital is None else _stats.to_equity(initial_capital, what="initial_capital"),
             last_date=day,
             last_equity=value,
             return_count=0,
@@ -235,12 +248,12 @@ def _kpis(
     std = math.sqrt(state.return_m2 / (count - 1)) if count >= 2 else None
     mean_excess = state.return_mean - rf_daily if count >= 2 else None
     downside_dev = math.sqrt(state.downside_sq_sum / count) if count >= 2 else None
-    cagr = _stats.cagr(state.first_equity, equity, (day - state.first_date).days)
+    cagr = _stats.cagr(state.capital, equity, (day - state.first_date).days)
     return DailyKpis(
         trading_date=day,
         equity=equity,
         daily_return=daily_return,
-        cumulative_return=equity / state.first_equity - 1.0,
+        cumulative_return=equity / state.capital - 1.0,
         drawdown=equity / state.high_water_mark - 1.0,
         high_water_mark=state.high_water_mark,
         max_drawdown=state.max_drawdown,

@@ -93,6 +93,7 @@ class BacktestResult:
         """Keyword arguments for ``strategies.engine.analyzer.analyze_performance`` (aligned by date)."""
         return {
             "equity_curve": self.equity_series(),
+            "initial_capital": self.config.initial_capital,  # returns are measured from the capital
             "baseline_curve": self.baseline_series() if self.baseline_curve else None,
             "trades": self.trades,
             "regime_cells": self.regime_cells() if self.regime else None,

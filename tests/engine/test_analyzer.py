@@ -114,6 +114,35 @@ def test_beta_and_alpha_match_empyrical_and_quantstats_beta(make_curve, make_bas
     assert close(metrics.baseline_total_return, empyrical.cum_returns_final(baseline_returns))
 
 
+@pytest.mark.parametrize(("make_curve", "make_baseline"), list(curves()))
+def test_with_an_initial_capital_total_return_and_cagr_start_from_it_and_the_daily_series_stays(
+    make_curve, make_baseline
+):
+    """Total return and CAGR are measured from the capital the run started with, before the first row's fills
+    (backtrader's and backtesting.py's convention). For the references, the first row's change from the capital
+    is one more return in front of the daily series; the CAGR's years still run from the first row's date."""
+    curve, baseline = make_curve(), make_baseline()
+    capital = float(curve.iloc[0]) / 0.99877  # the first day's fills and costs took 0.123 % off the capital
+    plain = analyze_performance(curve, baseline_curve=baseline, risk_free_rate=RF)
+    metrics = analyze_performance(curve, baseline_curve=baseline, initial_capital=capital, risk_free_rate=RF)
+    returns = equity_returns(curve)
+    from_capital = pd.Series([curve.iloc[0] / capital - 1.0, *returns.to_list()])
+
+    assert close(metrics.total_return, empyrical.cum_returns_final(from_capital))
+    periods = len(from_capital) * 365.25 / metrics.calendar_days
+    assert close(metrics.cagr, empyrical.cagr(from_capital, annualization=periods))
+    assert close(metrics.calmar, metrics.cagr / abs(metrics.max_drawdown))
+    assert close(metrics.recovery_factor, metrics.total_return / abs(metrics.max_drawdown))
+    assert close(metrics.baseline_total_return, float(baseline.iloc[-1]) / capital - 1.0)  # same capital
+    assert (metrics.initial_capital, metrics.start_equity) == (capital, float(curve.iloc[0]))
+    assert not close(metrics.total_return, plain.total_return)
+    daily = ("volatility", "sharpe", "sortino", "max_drawdown", "var_95", "cvar_95", "best_day", "worst_day")
+    for name in (*daily, "beta", "alpha", "exposure", "calendar_days", "trading_days", "current_drawdown"):
+        assert getattr(metrics, name) == getattr(plain, name), name
+    # without a capital the base is the first row, as before
+    assert plain.initial_capital == plain.start_equity == float(curve.iloc[0])
+
+
 def test_recovery_factor_uses_compounded_total_return_unlike_quantstats_sum_of_returns():
     curve = synthetic_curve(5)
     metrics = analyze_performance(curve)
@@ -329,6 +358,7 @@ def test_the_same_date_twice_is_rejected_so_no_day_counts_twice():
         ({"equity_curve": [("2024-01-02", 1), ("2024-01-03", 1)], "regime_cells": [1.5, 2]}, "integer cell"),
         ({"equity_curve": [("2024-01-02", 1)], "risk_free_rate": -2}, "risk_free_rate"),
         ({"equity_curve": [("2024-01-02", 1)], "trades": [{"profit": 1}]}, "no 'pnl'"),
+        ({"equity_curve": [("2024-01-02", 1)], "initial_capital": 0}, "initial_capital"),
     ],
 )
 def test_malformed_input_is_refused_with_a_message_saying_what_to_fix(kwargs, message):

@@ -148,6 +148,32 @@ def test_sma_crossover_matches_backtesting_py_to_the_cent(market):
     ours = run_backtest(create_strategy("sma_crossover", {"fast": 40, "slow": 140}), {"QQQ": qqq}, config)
     assert abs(float(ours.final_equity) - peer["Equity Final [$]"]) < 0.01
     assert [t["qty"] for t in ours.trades] == peer._trades["Size"].tolist()[: len(ours.trades)]
+    # Both measure returns from the 10,000 of capital: the same total return; CAGR from the same growth, each over
+    # its own years (backtesting.py counts from its first bar, warm-up included; ours from the first row)
+    from strategies.engine.analyzer import analyze_performance
+
+    metrics = analyze_performance(**ours.analyzer_inputs())
+    assert metrics.total_return == pytest.approx(peer["Return [%]"] / 100, abs=1e-6)
+    growth = 1 + peer["Return [%]"] / 100
+    peer_years = (peer["End"] - peer["Start"]).days / 365.25
+    assert peer["CAGR [%]"] / 100 == pytest.approx(growth ** (1 / peer_years) - 1, rel=1e-9)
+    assert metrics.cagr == pytest.approx(growth ** (365.25 / metrics.calendar_days) - 1, rel=1e-6)
+
+
+def test_returns_are_measured_from_the_initial_capital_not_the_first_days_equity(market):
+    """SMA 40/140 with the default costs from 2010-02-11: the first day's buy costs commission and slippage, so
+    the first row is below the capital; total return and CAGR still start at the capital."""
+    config = BacktestConfig(initial_capital=10_000, start="2010-02-11", end="2020-07-02")
+    result = run_backtest(create_strategy("sma_crossover", {"fast": 40, "slow": 140}), {"QQQ": market["QQQ"]}, config)
+    from strategies.engine.analyzer import analyze_performance
+
+    metrics = analyze_performance(**result.analyzer_inputs())
+    first, final = float(result.equity_curve[0]["equity"]), float(result.final_equity)
+    assert first < 10_000 and result.fills[0]["date"] == result.equity_curve[0]["date"]
+    assert metrics.initial_capital == 10_000 and metrics.start_equity == first
+    assert metrics.total_return == pytest.approx(final / 10_000 - 1, rel=1e-12)
+    assert metrics.cagr == pytest.approx((final / 10_000) ** (365.25 / metrics.calendar_days) - 1, rel=1e-12)
+    assert abs(metrics.total_return - (final / first - 1)) > 1e-3  # the base really matters here
 
 
 def test_the_result_feeds_the_performance_analyzer_directly(v35b):
@@ -155,6 +181,6 @@ def test_the_result_feeds_the_performance_analyzer_directly(v35b):
 
     metrics = analyze_performance(**v35b.analyzer_inputs())
     final, initial = float(v35b.final_equity), float(v35b.config.initial_capital)
-    assert metrics.total_return == pytest.approx(final / float(v35b.equity_curve[0]["equity"]) - 1, rel=1e-12)
+    assert metrics.total_return == pytest.approx(final / initial - 1, rel=1e-12)  # from the capital
     assert final > initial
     assert len(v35b.regime_cells()) == len(v35b.equity_curve)

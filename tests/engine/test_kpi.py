@@ -188,6 +188,46 @@ def test_trade_counters_accumulate_from_numbers_dicts_and_objects():
     assert day3.win_rate == pytest.approx(1 / 3)
 
 
+def test_with_an_initial_capital_cumulative_return_and_cagr_start_from_it_like_the_analyzer():
+    equity = qqq_equity_with_gaps().iloc[:300]
+    capital = float(equity.iloc[0]) * 1.004  # the first day's fills cost 0.4 % of the capital
+    state, rows = None, []
+    for number, (timestamp, value) in enumerate(equity.items()):
+        state, kpis = kpi_update(state, timestamp.date(), value, trades_closed=trades_for(number),
+                                 initial_capital=capital if number == 0 else None, risk_free_rate=RF)  # fmt: skip
+        rows.append(kpis)
+    _, plain = run(equity)
+    assert rows[0].cumulative_return == pytest.approx(equity.iloc[0] / capital - 1, rel=1e-12)
+    assert rows[0].daily_return == 0.0 and rows[0].cagr is None
+    trades: list[float] = []
+    for number in (1, 2, 120, 299):
+        trades = [p for n in range(number + 1) for p in trades_for(n)]
+        metrics = analyze_performance(
+            equity.iloc[: number + 1], trades=trades, initial_capital=capital, risk_free_rate=RF
+        )
+        assert math.isclose(rows[number].cumulative_return, metrics.total_return, rel_tol=REL)
+        assert math.isclose(rows[number].cagr, metrics.cagr, rel_tol=REL)
+        if metrics.calmar is None:  # no drawdown yet
+            assert rows[number].calmar is None and number < 100
+        else:
+            assert math.isclose(rows[number].calmar, metrics.calmar, rel_tol=REL)
+        # the daily returns and what comes from them do not depend on the capital
+        assert (rows[number].daily_return, rows[number].sharpe, rows[number].max_drawdown) == (
+            plain[number].daily_return,
+            plain[number].sharpe,
+            plain[number].max_drawdown,
+        )
+    assert KpiState.from_dict(json.loads(json.dumps(state.to_dict()))).capital == capital
+
+
+def test_a_version_1_state_continues_from_its_first_equity_as_it_was_computed():
+    state, _ = kpi_update(None, date(2024, 1, 2), 1000, initial_capital=1010)
+    old = {k: v for k, v in state.to_dict().items() if k != "capital"} | {"version": 1}
+    continued, kpis = kpi_update(old, date(2024, 1, 3), 1100)
+    assert continued.capital == 1000 and continued.version == 2
+    assert kpis.cumulative_return == pytest.approx(0.1, rel=1e-12)
+
+
 def test_state_round_trips_through_json_exactly():
     states, _ = run(qqq_equity_with_gaps().iloc[:300])
     state = states[-1]

@@ -106,7 +106,7 @@ def backtest_run_store(
         initial_capital=strategy.initial_capital, baseline_symbol=strategy.baseline_symbol, start=start, end=end
     )
     result = run_backtest(engine_strategy, data, config)
-    metrics = analyze_performance(result.equity_series(), trades=result.trades, risk_free_rate=risk_free_rate).as_dict()
+    metrics = analyze_performance(**result.analyzer_inputs(), risk_free_rate=risk_free_rate).as_dict()
     stored = json.loads(json.dumps(result.to_dict()))
     return BacktestRun.objects.create(
         strategy=strategy,

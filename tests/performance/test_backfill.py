@@ -105,6 +105,14 @@ def test_seeding_from_a_backtest_matches_the_runs_metrics_and_is_idempotent(v35b
     assert len({r.trading_date for r in rows}) == n
     assert DailyPerformance.objects.filter(entity_type=EntityType.BASELINE, entity_id="QQQ").count() == n
     last = rows[-1]
+    # returns are measured from the run's initial capital, in the run's metrics and in the seeded rows alike
+    capital = float(run.initial_capital)
+    assert float(Decimal(run.equity_curve[0]["equity"])) < capital  # the first day's fills cost something
+    assert rows[0].cumulative_return == pytest.approx(float(Decimal(run.equity_curve[0]["equity"])) / capital - 1)
+    assert last.cumulative_return == pytest.approx(run.metrics["total_return"], rel=1e-12)
+    assert last.cumulative_return == pytest.approx(float(run.final_equity) / capital - 1, rel=1e-12)
+    assert last.cagr == pytest.approx(run.metrics["cagr"], rel=1e-12)
+    assert last.calmar_ratio == pytest.approx(run.metrics["calmar"], rel=1e-9)
     assert last.sharpe_ratio == pytest.approx(run.metrics["sharpe"], rel=1e-9)
     assert last.max_drawdown == pytest.approx(run.metrics["max_drawdown"], rel=1e-9)
     assert last.sortino_ratio == pytest.approx(run.metrics["sortino"], rel=1e-9)

@@ -411,3 +411,22 @@ def test_checking_the_recovery_window_takes_a_fixed_number_of_queries(qqq):
     for day in window:
         eod_finalize_date(day)
     assert count() == one <= 6
+
+
+def test_cumulative_return_and_cagr_are_measured_from_the_strategys_initial_capital(qqq):
+    """The first snapshot is after the first day's fills (9,987.76 of 10,000); the rows' returns start at the
+    capital, as the analyzer's and the backtest's do; the daily returns start at the first row."""
+    strategy_make("a", capital="10000")
+    path = [9_987.76, *equity_path(9)[1:]]
+    for day, equity in zip(DAYS[:9], path, strict=True):
+        snapshot_make("a", day, equity)
+        eod_finalize_date(day)
+    rows = rows_of("a")
+    assert rows[0].cumulative_return == pytest.approx(9_987.76 / 10_000 - 1, rel=1e-12)
+    assert rows[0].daily_return == 0.0 and rows[1].daily_return == pytest.approx(path[1] / path[0] - 1, rel=1e-12)
+    full = analyze_performance(list(zip(DAYS[:9], path, strict=True)), initial_capital=10_000)
+    assert rows[-1].cumulative_return == pytest.approx(full.total_return, rel=1e-12)
+    assert rows[-1].cagr == pytest.approx(full.cagr, rel=1e-12)
+    assert rows[-1].kpi_state["capital"] == 10_000.0
+    baseline = rows_of("QQQ", EntityType.BASELINE)
+    assert baseline[-1].cumulative_return == pytest.approx(qqq[DAYS[8]] / qqq[DAYS[0]] - 1, rel=1e-12)

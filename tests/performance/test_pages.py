@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from performance.models import EntityType
+from performance.models import DailyPerformance, EntityType
+from strategies import display
 from tests.performance.pages_seed import (
     chart_payload,
     config_override_create,
@@ -227,6 +229,27 @@ def test_performance_page_reports_invalid_input_and_uses_defaults(viewer_client,
 def test_performance_page_kpis_are_computed_over_the_range(viewer_client, seeded):
     html = page_html(viewer_client.get("/performance/?strategy=v3_5b&range=ALL"))
     assert re.search(r"120 · 2019-01-02 → 2019-06-18", html)
+
+
+def test_range_kpis_from_the_first_day_on_are_measured_from_the_initial_capital(viewer_client, seeded):
+    """The stored cumulative return and a backtest's total return start at the initial capital; so does a range
+    that begins at the strategy's first day. A later range starts at its own first row."""
+    DailyPerformance.objects.filter(entity_id="v3_5b").update(initial_capital=Decimal("101000"))
+    rows = list(DailyPerformance.objects.filter(entity_id="v3_5b").order_by("trading_date"))
+    last = float(rows[-1].total_equity)
+
+    def strategy_row(html: str) -> str:
+        return html[html.index('<tr class="kind-strategy">') :].split("</tr>")[0]
+
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&range=ALL"))
+    assert f">{display.fmt_pct(last / 101_000 - 1, signed=True)}<" in strategy_row(html)
+    growth = _chart_data(html)["series"][0]["growth"]
+    assert growth[0] == pytest.approx(float(rows[0].total_equity) / 101_000 - 1) and growth[0] < 0
+    assert growth[-1] == pytest.approx(last / 101_000 - 1)
+
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&range=1M"))
+    first = next(float(r.total_equity) for r in rows if r.trading_date >= date(2019, 5, 20))
+    assert f">{display.fmt_pct(last / first - 1, signed=True)}<" in strategy_row(html)
 
 
 def test_performance_page_query_count_does_not_grow_with_strategies_or_days(viewer_client, seeded):

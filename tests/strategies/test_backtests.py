@@ -121,6 +121,7 @@ def test_command_prints_a_summary_and_writes_the_json_contract(market, tmp_path,
     )
     printed = capsys.readouterr().out
     assert "Sharpe" in printed and "Max drawdown" in printed
+    assert "Initial equity" not in printed
     document = json.loads(out.read_text())
     for key in (
         "id",
@@ -138,6 +139,27 @@ def test_command_prints_a_summary_and_writes_the_json_contract(market, tmp_path,
     assert BacktestRun.objects.get(pk=document["id"]).params["fast"] == 20
     assert set(document["equity_curve"][0]) == {"date", "equity", "cash", "positions_value", "positions"}
     assert (tmp_path / "csv" / "trades.csv").read_text().startswith("symbol,")
+
+
+def test_the_summary_and_the_metrics_measure_returns_from_the_initial_capital(market, tmp_path, capsys):
+    """SMA 40/140 from 2010-02-11 buys on its first day, so that day's equity is below the capital after
+    commission and slippage; the summary shows the capital, and total return and CAGR start from it."""
+    out = tmp_path / "run.json"
+    call_command("backtest", "sma_crossover", "--set", "fast=40", "--set", "slow=140", "--start", "2010-02-11",
+                 "--end", "2020-07-02", "--capital", "10000", "--json", str(out))  # fmt: skip
+    printed = capsys.readouterr().out
+    document = json.loads(out.read_text())
+    first, final = Decimal(document["equity_curve"][0]["equity"]), Decimal(document["equity_curve"][-1]["equity"])
+    assert first < 10_000
+    lines = {line.strip().split("  ")[0]: line.split()[-1] for line in printed.splitlines() if line.startswith("  ")}
+    assert lines["Initial capital"] == "$10,000.00"
+    assert lines["Final equity"] == f"${final:,.2f}"
+    metrics = document["metrics"]
+    assert metrics["initial_capital"] == 10_000 and Decimal(str(metrics["start_equity"])) == first
+    assert metrics["total_return"] == pytest.approx(float(final) / 10_000 - 1, rel=1e-12)
+    assert lines["Total return"] == f"{metrics['total_return'] * 100:,.2f}%"
+    days = (date(2020, 7, 2) - date.fromisoformat(document["equity_curve"][0]["date"])).days
+    assert metrics["cagr"] == pytest.approx((float(final) / 10_000) ** (365.25 / days) - 1, rel=1e-12)
 
 
 def test_the_exported_equity_curves_carry_each_rows_per_symbol_positions(market, tmp_path):

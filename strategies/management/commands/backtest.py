@@ -111,13 +111,13 @@ class Command(BaseCommand):
 
     def _print_summary(self, run, document) -> None:
         metrics = document["metrics"]
-        first = document["equity_curve"][0] if document["equity_curve"] else {}
         self.stdout.write(
             f"Backtest #{run.pk}  {run.strategy_id_text} ({run.strategy_class})  {run.start_date} … {run.end_date}  "
             f"{len(document['equity_curve'])} days, {len(document['fills'])} fills, {run.duration_seconds:.2f}s"
         )
-        self.stdout.write(f"  {'Initial equity':<16}{first.get('equity', run.initial_capital):>16}")
-        self.stdout.write(f"  {'Final equity':<16}{run.final_equity:>16}")
+        # returns below are measured from the initial capital (before the first day's fills and costs)
+        self.stdout.write(f"  {'Initial capital':<16}{display.fmt_money(run.initial_capital):>16}")
+        self.stdout.write(f"  {'Final equity':<16}{display.fmt_money(run.final_equity):>16}")
         for key, label, kind in SUMMARY:
             self.stdout.write(f"  {label:<16}{_FORMATS[kind](metrics.get(key)):>16}")
         for warning in document["warnings"]:
