@@ -2,18 +2,22 @@
 
 With ``REDIS_URL`` set the worker and beat are expected to run as their own services (see the
 README's production notes) and ``--jobs auto`` starts none. Without Redis (the embedded mode) it
-starts one Celery worker with an embedded beat on the local file broker, waits until both report a
-heartbeat, then serves HTTP and WebSockets through daphne. If any child exits, the others are
-stopped and the command fails.
+starts one Celery worker with an embedded beat on the local file broker — their start-up banners and
+logs go to ``$JUTSU_DATA_DIR/log/worker.log`` and ``beat.log``, not to the terminal — waits until both
+report a heartbeat, then serves HTTP and WebSockets through daphne. Once daphne accepts connections it
+prints the final block: the URL to open, any ``--banner`` lines (the demo's credentials) and where the
+job logs are. If any child exits, the others are stopped and the command fails.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +26,15 @@ from django.utils import timezone
 from jutsu.startup import wait_for_database
 
 QUEUES = "default,live,research,housekeeping"
+WEB_START_SECONDS = 60
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it (``var/log/worker.log``)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 class Command(BaseCommand):
@@ -37,10 +50,18 @@ class Command(BaseCommand):
             help="auto: embedded worker+beat when REDIS_URL is unset; embedded: always; off: web only",
         )
         parser.add_argument("--concurrency", type=int, default=2, help="embedded worker processes")
+        parser.add_argument(
+            "--banner",
+            action="append",
+            default=[],
+            metavar="LINE",
+            help="a line to print with the final 'serving on' block (repeatable; the demo's credentials)",
+        )
 
-    def handle(self, *args, host, port, jobs, concurrency, **options):
+    def handle(self, *args, host, port, jobs, concurrency, banner, **options):
         wait_for_database()
         self.children: list[subprocess.Popen] = []
+        self.logs: dict[str, Path] = {}
         signal.signal(signal.SIGTERM, self._terminate)
         signal.signal(signal.SIGINT, self._terminate)
         try:
@@ -48,12 +69,29 @@ class Command(BaseCommand):
             if embedded:
                 self._start_jobs(concurrency)
             self._start_web(host, port)
-            shown = "localhost" if host in ("127.0.0.1", "::1") else host
-            self.stdout.write(f"Jutsu Labs is serving on http://{shown}:{port}/  (admin: http://{shown}:{port}/admin/)")
-            self.stdout.flush()
+            self._print_ready(host, port, banner)
             self._supervise()
         finally:
             self._stop_children()
+
+    def _print_ready(self, host: str, port: int, banner: list[str]) -> None:
+        shown = "localhost" if host in ("127.0.0.1", "::1", "0.0.0.0") else host
+        lines = [f"Jutsu Labs is serving on http://{shown}:{port}/  (admin: http://{shown}:{port}/admin/)", *banner]
+        if self.logs:
+            lines.append(f"Worker and beat output: {', '.join(_shown(path) for path in self.logs.values())}")
+        lines.append("Stop with Ctrl-C.")
+        self.stdout.write(self.style.SUCCESS("\n" + "\n".join(f"  {line}" for line in lines) + "\n"))
+        self.stdout.flush()
+
+    def _log_file(self, name: str):
+        """Append-mode log file of one embedded service under ``$JUTSU_DATA_DIR/log/``, with a start line."""
+        folder = Path(settings.JUTSU.data_dir) / "log"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.log"
+        self.logs[name] = path
+        handle = path.open("a", buffering=1)
+        handle.write(f"\n=== {name} started by manage.py serve at {timezone.now().isoformat()} ===\n")
+        return handle
 
     def _start_jobs(self, concurrency: int) -> None:
         started_at = timezone.now()
@@ -67,9 +105,11 @@ class Command(BaseCommand):
             *level,
         ]
         beat = [*celery, "beat", *level]
-        self.stdout.write("starting embedded jobs: Celery worker and beat on the local file broker")
-        self.children.append(subprocess.Popen(worker))
-        self.children.append(subprocess.Popen(beat))
+        for name, command in (("worker", worker), ("beat", beat)):
+            with self._log_file(name) as log:  # the child keeps its own copy of the descriptor
+                self.children.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+        where = " and ".join(_shown(path) for path in self.logs.values())
+        self.stdout.write(f"starting embedded jobs: Celery worker and beat on the local file broker (output: {where})")
         self._wait_for_heartbeats(started_at)
 
     def _wait_for_heartbeats(self, since, timeout: float = 120) -> None:
@@ -83,7 +123,10 @@ class Command(BaseCommand):
                 self.stdout.write("embedded worker and beat are up")
                 return
             time.sleep(0.5)
-        raise CommandError("the embedded worker/beat did not report a heartbeat within 120 s")
+        raise CommandError(
+            f"the embedded worker/beat did not report a heartbeat within {timeout:.0f} s "
+            f"(see {', '.join(_shown(path) for path in self.logs.values())})"
+        )
 
     def _start_web(self, host: str, port: int) -> None:
         # daphne's own access log would print query strings (WebSocket ?token=…); ours does not.
@@ -100,12 +143,27 @@ class Command(BaseCommand):
             "jutsu.asgi:application",
         ]
         self.children.append(subprocess.Popen(web))
+        self._wait_for_port(host, port)
+
+    def _wait_for_port(self, host: str, port: int) -> None:
+        """Until daphne accepts connections, so the final block is printed after its start-up lines."""
+        deadline = time.monotonic() + WEB_START_SECONDS
+        while time.monotonic() < deadline:
+            self._check_children()
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError(f"daphne did not accept connections on {host}:{port} within {WEB_START_SECONDS} s")
 
     def _check_children(self) -> None:
         for child in self.children:
             code = child.poll()
             if code is not None:
-                raise CommandError(f"{' '.join(child.args[2:5])} exited with status {code}")
+                service = next((name for name in self.logs if name in child.args), None)
+                where = f" (see {_shown(self.logs[service])})" if service else ""
+                raise CommandError(f"{' '.join(child.args[2:5])} exited with status {code}{where}")
 
     def _supervise(self) -> None:
         while True:

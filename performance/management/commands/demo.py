@@ -3,7 +3,8 @@
 Every step is idempotent, so ``make demo`` can run again on the same database: migrate, sync the
 beat schedules and the strategy registry, load demo data (synthetic bars, backtests, daily
 performance — see ``load_demo_data``), create or refresh the demo admin and print its
-credentials, then ``serve`` (daphne + embedded worker and beat).
+credentials, then ``serve`` (daphne + embedded worker and beat), which prints them again in its final
+"serving on" block, after the start-up of the worker and beat (whose output goes to ``var/log/``).
 """
 
 from __future__ import annotations
@@ -46,14 +47,18 @@ class Command(BaseCommand):
             admin_ensure(username=DEMO_ADMIN, password=password, email="admin@example.com", reset_password=True)
         except JutsuError as exc:
             raise CommandError(f"demo admin: {exc}") from None
+        sign_in = f"Log in with   username: {DEMO_ADMIN}   password: {password}"
         self.stdout.write(
             self.style.SUCCESS(
                 "\n"
                 f"  Jutsu Labs demo: http://localhost:{port}/  (or 127.0.0.1; passkeys need localhost)\n"
-                f"  Log in with   username: {DEMO_ADMIN}   password: {password}\n"
+                f"  {sign_in}\n"
                 f"  Django admin: http://localhost:{port}/admin/\n"
             )
         )
         self.stdout.flush()
         if not no_serve:
-            call_command("serve", port=port)
+            # the worker/beat start-up would push the lines above off the screen: serve repeats them at the end
+            call_command(
+                "serve", port=port, banner=[sign_in, "(use localhost rather than 127.0.0.1: passkeys need it)"]
+            )
