@@ -35,7 +35,7 @@ import pandas as pd
 
 from ._tally import WarningTally
 from .errors import DataError, EngineError
-from .feed import Bar, MarketFeed
+from .feed import Bar, FeedPool, MarketFeed
 from .portfolio import ZERO, Costs, Portfolio, to_money
 from .results import BacktestResult
 from .strategy import Order, Strategy
@@ -251,10 +251,18 @@ def _check_inputs(strategy: Strategy, data: Mapping[str, pd.DataFrame], config: 
 
 
 def run_backtest(
-    strategy: Strategy, data: Mapping[str, pd.DataFrame], config: BacktestConfig | None = None
+    strategy: Strategy,
+    data: Mapping[str, pd.DataFrame],
+    config: BacktestConfig | None = None,
+    *,
+    feeds: FeedPool | None = None,
 ) -> BacktestResult:
-    """Run ``strategy`` over ``data`` (symbol → DataFrame indexed by date with open/high/low/close/volume)."""
-    sim = _simulate(strategy, data, config or BacktestConfig())
+    """Run ``strategy`` over ``data`` (symbol → DataFrame indexed by date with open/high/low/close/volume).
+
+    ``feeds`` (optional) reuses the aligned feed — and the indicator series cached on it — of earlier runs
+    over the very same frames (a parameter grid); results are identical with or without it.
+    """
+    sim = _simulate(strategy, data, config or BacktestConfig(), feeds=feeds)
     return _result(sim)
 
 
@@ -279,13 +287,18 @@ class _Simulation:
 
 
 def _simulate(
-    strategy: Strategy, data: Mapping[str, pd.DataFrame], config: BacktestConfig, account: Portfolio | None = None
+    strategy: Strategy,
+    data: Mapping[str, pd.DataFrame],
+    config: BacktestConfig,
+    account: Portfolio | None = None,
+    feeds: FeedPool | None = None,
 ) -> _Simulation:
     """The event loop (see the module docstring). With ``account``, the last date's decision sees the weights
     of ``account`` instead of the simulated portfolio's, and its plan is also sized and filled against it."""
     notes = _check_inputs(strategy, data, config)
     wanted = [s for s in (*strategy.symbols, config.baseline_symbol) if s and s in data and len(data[s])]
-    feed = MarketFeed({s: data[s] for s in dict.fromkeys(wanted)}, end=config.end)
+    frames = {s: data[s] for s in dict.fromkeys(wanted)}
+    feed = feeds.feed(frames, config.end) if feeds is not None else MarketFeed(frames, end=config.end)
     dates = feed.dates
     start_i = bisect.bisect_left(dates, config.start) if config.start else 0
     if start_i >= len(dates):

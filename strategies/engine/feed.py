@@ -216,3 +216,25 @@ class Bar:
         """Current portfolio weights (position value / equity, before today's fills, marked at the
         latest closes); symbols with no position are absent."""
         return self._weights_fn()
+
+
+class FeedPool:
+    """Aligned feeds keyed by the frame objects they were built from and the end date."""
+
+    def __init__(self) -> None:
+        self._feeds: dict[tuple, tuple[tuple[pd.DataFrame, ...], MarketFeed]] = {}
+        self.built = 0
+        self.reused = 0
+
+    def feed(self, data: Mapping[str, pd.DataFrame], end: dt.date | None) -> MarketFeed:
+        """The feed of ``data`` cut at ``end``; built once per distinct set of frames."""
+        key = (tuple((symbol, id(frame)) for symbol, frame in sorted(data.items())), end)
+        hit = self._feeds.get(key)
+        if hit is None:
+            # keep the frames referenced: their ids stay unique while they are in the key
+            hit = (tuple(data.values()), MarketFeed(data, end=end))
+            self._feeds[key] = hit
+            self.built += 1
+        else:
+            self.reused += 1
+        return hit[1]
