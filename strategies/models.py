@@ -93,3 +93,104 @@ class BacktestRun(models.Model):
 
     def __str__(self) -> str:
         return f"backtest #{self.pk} {self.strategy_id_text} {self.start_date}…{self.end_date} ({self.status})"
+
+
+class OptimizationKind(models.TextChoices):
+    GRID = "grid", "Grid search"
+    WALKFORWARD = "walkforward", "Walk-forward"
+    SEARCH = "search", "Bayesian search"
+    MONTECARLO = "montecarlo", "Monte Carlo"
+
+
+class OptimizationStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class OptimizationRun(models.Model):
+    """One research run: a grid, walk-forward or Bayesian search over a strategy's parameters (one
+    :class:`OptimizationTrial` per combination), or a Monte Carlo study of a backtest's daily returns."""
+
+    kind = models.CharField(max_length=12, choices=OptimizationKind.choices)
+    status = models.CharField(max_length=10, choices=OptimizationStatus.choices, default=OptimizationStatus.PENDING)
+    strategy = models.ForeignKey(
+        Strategy, null=True, blank=True, on_delete=models.SET_NULL, related_name="optimizations"
+    )
+    strategy_id_text = models.CharField(max_length=50, db_index=True, help_text="kept if the strategy row goes")
+    strategy_class = models.CharField(max_length=80)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    metric = models.CharField(max_length=30, blank=True, default="", help_text="ranking metric (higher is better)")
+    space = models.JSONField(default=dict, blank=True, help_text="grid (name → values) or search ranges")
+    fixed_params = models.JSONField(default=dict, blank=True, help_text="parameters set for every trial")
+    options = models.JSONField(default=dict, blank=True, help_text="windows, trials, seed, paths, execution …")
+    backtest = models.ForeignKey(
+        BacktestRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="optimizations"
+    )
+    total_trials = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="walk-forward or Monte Carlo results, best trial")
+    audit = models.JSONField(default=dict, blank=True, help_text="deflated Sharpe, PBO, plateau, verdict")
+    error = models.TextField(blank=True, default="")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=OptimizationKind.values), name="optimization_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=OptimizationStatus.values), name="optimization_status_valid"),
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="optimization_range_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.strategy_id_text} ({self.status})"
+
+
+class TrialStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class OptimizationTrial(models.Model):
+    """One parameter combination of a run: its parameters, the backtest's metrics and equity, and who ran it.
+
+    Unique per (run, parameter key): a retried or duplicated task can never add a second row. Workers
+    claim a pending trial with a conditional update (``claim_token``); a claim older than
+    ``research.claim_timeout_seconds`` counts as abandoned and may be claimed again.
+    """
+
+    run = models.ForeignKey(OptimizationRun, on_delete=models.CASCADE, related_name="trials")
+    number = models.PositiveIntegerField(help_text="position in the grid / Optuna trial number")
+    key = models.CharField(max_length=40, help_text="SHA-1 of the parameters' canonical JSON")
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=TrialStatus.choices, default=TrialStatus.PENDING)
+    value = models.FloatField(null=True, blank=True, help_text="ranking score, higher is better")
+    metrics = models.JSONField(default=dict, blank=True)
+    dates = models.JSONField(default=list, blank=True)
+    equity = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=64, blank=True, default="")
+    claimed_by = models.CharField(max_length=200, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "key"], name="trial_unique_params_per_run"),
+            models.UniqueConstraint(fields=["run", "number"], name="trial_unique_number_per_run"),
+            models.CheckConstraint(condition=Q(status__in=TrialStatus.values), name="trial_status_valid"),
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="trial_run_status")]
+
+    def __str__(self) -> str:
+        return f"trial {self.number} of run #{self.run_id} ({self.status})"

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from jutsu.errors import NotFound
-from strategies.models import BacktestRun, BacktestStatus, Strategy
+from strategies.models import (
+    BacktestRun,
+    BacktestStatus,
+    OptimizationRun,
+    OptimizationTrial,
+    Strategy,
+    TrialStatus,
+)
 
 # The heavy per-day JSON columns of a run: lists never load them.
 SERIES_FIELDS = ("equity_curve", "baseline_curve", "fills", "trades", "regime", "warnings", "params", "config")
@@ -49,3 +56,56 @@ def backtest_run_completed(*, strategy_id: str, start: date, end: date) -> Backt
         strategy_id_text=strategy_id, status=BacktestStatus.COMPLETED, start_date=start, end_date=end
     )
     return runs.order_by("-id").first()
+
+
+# --------------------------------------------------------------------------------------- optimisation
+
+TRIAL_SERIES_FIELDS = ("dates", "equity")
+RUN_HEAVY_FIELDS = ("summary", "space", "fixed_params", "options")
+
+
+def optimization_runs_list(*, kind: str | None = None, status: str | None = None) -> QuerySet[OptimizationRun]:
+    """Runs newest first with their strategy, starter and trial counts, without the heavy results (one query)."""
+    runs = (
+        OptimizationRun.objects.select_related("strategy", "started_by")
+        .defer(*RUN_HEAVY_FIELDS)
+        .annotate(
+            completed_trials=Count("trials", filter=Q(trials__status=TrialStatus.COMPLETED)),
+            failed_trials=Count("trials", filter=Q(trials__status=TrialStatus.FAILED)),
+        )
+    )
+    if kind:
+        runs = runs.filter(kind=kind)
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-created_at", "-id")
+
+
+def optimization_run_get(run_id: int) -> OptimizationRun | None:
+    """One run with everything it stored (not its trials), or ``None``."""
+    return OptimizationRun.objects.select_related("strategy", "started_by", "backtest").filter(pk=run_id).first()
+
+
+def optimization_trials_ranked(run_id: int, *, series: bool = False) -> QuerySet[OptimizationTrial]:
+    """Completed trials best first (ranking value descending, undefined last, then trial number)."""
+    trials = OptimizationTrial.objects.filter(run_id=run_id, status=TrialStatus.COMPLETED)
+    if not series:
+        trials = trials.defer(*TRIAL_SERIES_FIELDS)
+    return trials.order_by(F("value").desc(nulls_last=True), "number")
+
+
+def optimization_trials_failed(run_id: int) -> QuerySet[OptimizationTrial]:
+    """Failed trials in trial order (without their series)."""
+    return (
+        OptimizationTrial.objects.filter(run_id=run_id, status=TrialStatus.FAILED)
+        .defer(*TRIAL_SERIES_FIELDS)
+        .order_by("number")
+    )
+
+
+def optimization_trial_counts(run_id: int) -> dict[str, int]:
+    """Trials of the run by status (every status present, zeros included) — one query."""
+    rows = OptimizationTrial.objects.filter(run_id=run_id).values("status").annotate(n=Count("id"))
+    counts = {status: 0 for status in TrialStatus.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts

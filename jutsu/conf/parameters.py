@@ -268,6 +268,16 @@ PARAMETERS: dict[str, Parameter] = {
             minimum=0,
             maximum=86400,
         ),
+        # research
+        _p(
+            "research.claim_timeout_seconds",
+            int,
+            300,
+            "A research trial claimed longer ago than this counts as abandoned and is run again",
+            "RESEARCH_CLAIM_TIMEOUT_SECONDS",
+            minimum=5,
+            maximum=86400,
+        ),
     )
 }
 

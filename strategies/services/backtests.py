@@ -99,21 +99,26 @@ def _load_bars(strategy: EngineStrategy, config: BacktestConfig) -> dict:
     return strategy_bars(strategy, config.start, config.end, baseline_symbol=config.baseline_symbol)
 
 
-def _metrics(result: BacktestResult) -> dict[str, Any]:
+def backtest_metrics(result: BacktestResult) -> dict[str, Any]:
+    """The analyzer's metrics of a result (risk-free rate from the configuration), JSON-ready."""
     risk_free_rate = resolve_value("performance.risk_free_rate")
     return analyze_performance(**result.analyzer_inputs(), risk_free_rate=risk_free_rate).as_dict()
 
 
-def _perform(strategy: EngineStrategy, config: BacktestConfig) -> tuple[BacktestResult, dict[str, Any], float]:
-    started = time.perf_counter()
-    data = _load_bars(strategy, config)
+def backtest_engine_run(strategy: EngineStrategy, data: dict, config: BacktestConfig, *, feeds=None) -> BacktestResult:
+    """``run_backtest`` with engine errors turned into platform errors (``feeds``: see the engine)."""
     try:
-        result = run_backtest(strategy, data, config)
+        return run_backtest(strategy, data, config, feeds=feeds)
     except DataError as exc:
         raise DataMissing(str(exc)) from None
     except (InvalidOrderError, StrategyParameterError, BacktestConfigError) as exc:
         raise InvalidParameter(str(exc)) from None
-    return result, _metrics(result), time.perf_counter() - started
+
+
+def _perform(strategy: EngineStrategy, config: BacktestConfig) -> tuple[BacktestResult, dict[str, Any], float]:
+    started = time.perf_counter()
+    result = backtest_engine_run(strategy, _load_bars(strategy, config), config)
+    return result, backtest_metrics(result), time.perf_counter() - started
 
 
 def _results(result: BacktestResult, metrics: dict[str, Any], duration: float) -> dict[str, Any]:

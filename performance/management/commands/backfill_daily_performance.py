@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jutsu.errors import JutsuError
 from jutsu.management.options import date_option
-from performance.management.progress import ProgressBar
+from jutsu.management.progress import ProgressBar
 from performance.services.backfill import daily_performance_backfill, daily_performance_seed_from_backtest
 from trading.modes import Mode
 

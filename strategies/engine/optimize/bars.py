@@ -27,10 +27,14 @@ def _day(value) -> np.datetime64:
 
 
 class SharedBars:
-    """Frames loaded with the longest warm-up; :meth:`frames` cuts them to a shorter warm-up (cached)."""
+    """Frames loaded with the longest warm-up; :meth:`frames` cuts them to a shorter warm-up (cached).
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame], start: dt.date) -> None:
+    ``warmup_bars`` records how many bars before the start were loaded (the most a cut can keep).
+    """
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], start: dt.date, warmup_bars: int = 0) -> None:
         self.start = start
+        self.warmup_bars = warmup_bars
         self._frames = dict(frames)
         self._before: dict[str, int] = {}
         for symbol, frame in self._frames.items():

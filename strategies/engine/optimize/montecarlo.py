@@ -84,6 +84,9 @@ def _histogram(values: np.ndarray) -> dict[str, list[float] | list[int]]:
     known = values[np.isfinite(values)]
     if not known.size:
         return {"edges": [], "counts": []}
+    low, high = float(known.min()), float(known.max())
+    if high - low <= 1e-12 * max(1.0, abs(low), abs(high)):  # one value (e.g. total return under shuffling)
+        return {"edges": [low, high], "counts": [int(known.size)]}
     counts, edges = np.histogram(known, bins=HISTOGRAM_BINS)
     return {"edges": edges.tolist(), "counts": counts.tolist()}
 

@@ -198,7 +198,7 @@ def audit_verdict(deflated_sharpe: float | None, pbo: float | None, plateau: boo
     reasons = []
     if pbo is not None:
         reasons.append(
-            f"PBO {pbo:.0%}: the in-sample winner ranked below the median out of sample in {pbo:.0%} of splits"
+            f"PBO {pbo:.0%}: share of CSCV splits where the in-sample winner was at or below the out-of-sample median"
         )
     if deflated_sharpe is not None:
         reasons.append(f"deflated Sharpe {deflated_sharpe:.2f} (≥ {DSR_SIGNIFICANT} is significant)")

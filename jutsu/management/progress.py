@@ -8,7 +8,7 @@ from typing import TextIO
 
 
 class ProgressBar:
-    """``start(total)``, ``advance(n)``, ``finish()`` — the :class:`performance.services.backfill.Progress` shape.
+    """``start(total)``, ``advance(n)``, ``finish()`` (the shape of :class:`performance.services.backfill.Progress`).
 
     On a terminal it redraws one line at most ten times a second; otherwise (logs, CI) it prints a line at
     every 10 % so output stays short.
