@@ -1,12 +1,17 @@
-"""DRF glue shared by every app: the one exception handler that shapes ``{"detail": …}`` errors."""
+"""DRF glue shared by every app: the one exception handler that shapes ``{"detail": …}`` errors, request
+validation helpers and ``?format=csv`` (:class:`CsvCapableMixin`)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_default_handler
 
@@ -88,3 +93,49 @@ def validated(serializer_class, data) -> dict:
 def query_params_valid(serializer_class, request) -> dict:
     """Validate ``request.query_params`` with ``serializer_class``; errors are 400s naming the parameter."""
     return validated(serializer_class, request.query_params.dict())
+
+
+class CsvCapableMixin:
+    """``?format=csv`` on any endpoint that lists rows: the JSON payload's table, as CSV; errors stay JSON.
+
+    A view lists its rows with ``csv_rows(data) -> (filename, [dict, …])``; the history view streams its own
+    columns instead. ``format`` other than json/csv is a 400 naming the parameter.
+    """
+
+    def perform_content_negotiation(self, request, force=False):
+        return JSONRenderer(), JSONRenderer.media_type  # DRF would 404 on a format it has no renderer for
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.query_params.get("format", "json") not in ("json", "csv"):
+            raise serializers.ValidationError({"format": "use json or csv"})
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        wants_csv = request.query_params.get("format") == "csv" and response.status_code == 200
+        if wants_csv and isinstance(response, Response) and hasattr(self, "csv_rows"):
+            filename, rows = self.csv_rows(response.data)
+            csv_response = dict_rows_csv(rows, filename, getattr(self, "csv_columns", ()))
+            return super().finalize_response(request, csv_response, *args, **kwargs)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def dict_rows_csv(rows: list[dict], filename: str, columns=()) -> HttpResponse:
+    """A CSV attachment, one line per dict; the header is ``columns`` (for empty tables) followed by every key seen."""
+    columns = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_cell(value) -> str:
+    """A CSV cell: empty for None, JSON for dicts/lists, ``str`` otherwise."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, sort_keys=True)
+    return str(value)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, timedelta
 
 from django.http import HttpResponse
@@ -20,11 +19,10 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import PageInput, query_params_valid
+from jutsu.api import CsvCapableMixin, PageInput, query_params_valid
 from jutsu.errors import NotFound
 from jutsu.scheduler import calendar
 from performance import selectors
@@ -163,51 +161,6 @@ class EODStatusOutput(serializers.ModelSerializer):
     class Meta:
         model = EODJobStatus
         exclude = ["id"]
-
-
-class CsvCapableMixin:
-    """``?format=csv`` on any performance endpoint: the JSON payload's table, as CSV; errors stay JSON.
-
-    A view lists its rows with ``csv_rows(data) -> (filename, [dict, …])``; the history view streams its own
-    columns instead. ``format`` other than json/csv is a 400 naming the parameter.
-    """
-
-    def perform_content_negotiation(self, request, force=False):
-        return JSONRenderer(), JSONRenderer.media_type  # DRF would 404 on a format it has no renderer for
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if request.query_params.get("format", "json") not in ("json", "csv"):
-            raise serializers.ValidationError({"format": "use json or csv"})
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        wants_csv = request.query_params.get("format") == "csv" and response.status_code == 200
-        if wants_csv and isinstance(response, Response) and hasattr(self, "csv_rows"):
-            filename, rows = self.csv_rows(response.data)
-            csv_response = _dict_rows_csv(rows, filename, getattr(self, "csv_columns", ()))
-            return super().finalize_response(request, csv_response, *args, **kwargs)
-        return super().finalize_response(request, response, *args, **kwargs)
-
-
-def _dict_rows_csv(rows: list[dict], filename: str, columns=()) -> HttpResponse:
-    """One line per dict; the header is ``columns`` (for empty tables) followed by every key seen."""
-    columns = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=str, sort_keys=True)
-    return str(value)
 
 
 def _csv_response(rows, filename: str) -> HttpResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from strategies import apis
+from strategies import apis, apis_optimization
 
 app_name = "strategies-api"
 urlpatterns = [
@@ -16,4 +16,6 @@ urlpatterns = [
     path("backtests/<int:run_id>/trades", apis.BacktestDetailApi.as_view(part="trades"), name="backtest-trades"),
     path("backtests/<int:run_id>/regime", apis.BacktestDetailApi.as_view(part="regime"), name="backtest-regime"),
     path("backtests/<int:run_id>/config", apis.BacktestDetailApi.as_view(part="config"), name="backtest-config"),
+    path("optimizations", apis_optimization.OptimizationListApi.as_view(), name="optimization-list"),
+    path("optimizations/<int:run_id>", apis_optimization.OptimizationDetailApi.as_view(), name="optimization-detail"),
 ]
