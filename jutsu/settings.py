@@ -227,6 +227,9 @@ if JUTSU.embedded_jobs:
         "processed_folder": str(JUTSU_BROKER_DIR / "processed"),
         "store_processed": False,
         "control_folder": str(JUTSU_BROKER_DIR / "control"),
+        # kombu polls the folder once a second by default; a worker would idle up to 1 s between two
+        # queued tasks (an optimisation queues one task per trial), so poll ten times a second
+        "polling_interval": 0.1,
     }
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 JUTSU_HEARTBEAT_SECONDS = 15

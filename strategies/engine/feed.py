@@ -238,3 +238,7 @@ class FeedPool:
         else:
             self.reused += 1
         return hit[1]
+
+    def feeds(self) -> list[MarketFeed]:
+        """The feeds built so far."""
+        return [feed for _frames, feed in self._feeds.values()]

@@ -32,6 +32,8 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
+
 MODELS = ("standard", "volume_adjusted", "parkinson_adjusted")
 _MIN_RANGE = 1e-6
 
@@ -204,3 +206,45 @@ class AdaptiveKalmanFilter:
     def t_norm(self, t_max: float) -> float:
         """Normalised strength: clamp(strength / t_max, −1, 1)."""
         return max(-1.0, min(1.0, self.strength / t_max))
+
+
+def kalman_strength(
+    close: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    volume: np.ndarray,
+    measurement_noise: float = 3000.0,
+    process_noise_1: float = 0.01,
+    process_noise_2: float = 0.01,
+    model: str = "volume_adjusted",
+    symmetric_volume_adjustment: bool = True,
+    osc_smoothness: int = 15,
+    strength_smoothness: int = 15,
+    sigma_lookback: int = 500,
+    trend_lookback: int = 20,
+    double_smoothing: bool = False,
+) -> np.ndarray:
+    """Trend strength after every bar of one symbol's history: a fresh :class:`AdaptiveKalmanFilter` fed the
+    bars in order (causal — value ``t`` depends on bars ≤ ``t`` only). As a feed indicator it is computed once
+    per symbol and parameter set and shared by every run over the same bars (a parameter grid)."""
+    kalman = AdaptiveKalmanFilter(
+        measurement_noise=measurement_noise,
+        process_noise_1=process_noise_1,
+        process_noise_2=process_noise_2,
+        model=model,
+        symmetric_volume_adjustment=symmetric_volume_adjustment,
+        osc_smoothness=osc_smoothness,
+        strength_smoothness=strength_smoothness,
+        sigma_lookback=sigma_lookback,
+        trend_lookback=trend_lookback,
+        double_smoothing=double_smoothing,
+    )
+    update = kalman.update
+    rows = zip(
+        np.asarray(close).tolist(),
+        np.asarray(high).tolist(),
+        np.asarray(low).tolist(),
+        np.asarray(volume).tolist(),
+        strict=True,
+    )
+    return np.array([update(c, h, lo, v) for c, h, lo, v in rows], dtype=float)

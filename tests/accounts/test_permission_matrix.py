@@ -108,6 +108,7 @@ def test_the_walk_finds_the_known_endpoints():
     routes = {e.route for e in ENDPOINTS}
     assert {"api/users", "api/auth/me", "api/status/health", "accounts/", "accounts/login/"} <= routes
     assert {"api/trades", "api/trades/stats", "api/trades/export", "api/trades/<int:trade_id>"} <= routes
+    assert {"api/optimizations", "api/optimizations/<int:run_id>", "optimizations/", "optimizations/new/"} <= routes
 
 
 def test_the_broker_endpoints_are_admin_only_except_their_status():

@@ -17,17 +17,6 @@ from strategies.engine.indicators import realized_vol, sma, vol_zscore
 ALL = {"QQQ", "TQQQ", "PSQ", "TLT", "TMF", "TMV"}
 
 
-class StubKalman:
-    def __init__(self) -> None:
-        self.value = 0.0
-
-    def update(self, *args, **kwargs) -> float:
-        return self.value * 50
-
-    def t_norm(self, t_max: float) -> float:
-        return self.value
-
-
 class ScriptedBar:
     """Just enough of ``feed.Bar`` for the strategy; values keyed by (symbol, fn name, args, ago)."""
 
@@ -61,7 +50,8 @@ class Driver:
 
     def __init__(self, class_id="hierarchical_adaptive_v3_5b", **params):
         self.strategy = create_strategy(class_id, params)
-        self.strategy.kalman = StubKalman()
+        self.t_norm = 0.0
+        self.strategy._t_norm = lambda bar: self.t_norm  # scripted trend strength
         self.day = dt.date(2020, 1, 1)
 
     def step(
@@ -90,7 +80,7 @@ class Driver:
         if tlt is not None:
             values[("TLT", sma.__name__, (p.bond_sma_fast,), 0)] = tlt[0]
             values[("TLT", sma.__name__, (p.bond_sma_slow,), 0)] = tlt[1]
-        self.strategy.kalman.value = t_norm
+        self.t_norm = t_norm
         self.day += dt.timedelta(days=1)
         bar = ScriptedBar(values, set(present), weights or {}, tradable, first, self.day)
         return self.strategy.on_bar(bar), self.strategy.regime_row()

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from strategies.engine import BacktestConfig, create_strategy, run_backtest
+from strategies.engine.kalman import kalman_strength
 from strategies.engine.optimize import SharedBars
 from tests.engine.helpers import load_market
 
@@ -42,8 +43,11 @@ def test_every_grid_combination_equals_its_single_backtest_bit_for_bit():
         pooled = run_backtest(strategy, shared.frames((*strategy.symbols, "QQQ"), warmup), config, feeds=shared.pool)
         single = run_backtest(create_strategy(class_id, params), single_load(frames, warmup), config)
         assert pooled.to_dict() == single.to_dict(), (class_id, params)
-    # two SMA combinations share slow = 100 (same warm-up), the two v3.5b ones share everything
+    # two SMA combinations share slow = 100 (same warm-up), the two v3.5b ones share everything — including
+    # one pass of the Kalman filter, cached on their common feed
     assert shared.pool.built == 3 and shared.pool.reused == 2
+    kalman_passes = [key for feed in shared.pool.feeds() for key in feed._cache if key[1] is kalman_strength]
+    assert len(kalman_passes) == 1
 
 
 def test_the_cut_keeps_the_requested_warm_up_and_returns_the_same_frames_each_time():

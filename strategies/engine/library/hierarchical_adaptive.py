@@ -2,7 +2,8 @@
 
 Per bar of the signal symbol (step numbers as in the spec):
 
-1. T_norm from the adaptive Kalman filter on the signal bar (close, high, low, volume).
+1. T_norm from the adaptive Kalman filter on the signal bar (close, high, low, volume), computed as a
+   cached feed indicator over the signal symbol's own bars (shared by runs with the same filter settings).
 2. SMA_fast / SMA_slow of signal closes; nothing happens until both exist.
 3. σ = annualised realised vol (``realized_vol_window``); z = (σ_t − mean) / sample std over the last
    ``vol_baseline_window`` σ values (z = 0 for a flat window). The spec computes σ over the last
@@ -39,12 +40,13 @@ from typing import Any
 from ..errors import StrategyParameterError
 from ..feed import Bar
 from ..indicators import realized_vol, sma, vol_zscore
-from ..kalman import MODELS, AdaptiveKalmanFilter
+from ..kalman import MODELS, kalman_strength
 from ..params import Param
 from ..strategy import CASH, Strategy, register_strategy
 
 BULL, SIDEWAYS, BEAR = "BullStrong", "Sideways", "BearStrong"
 HIGH, LOW = "High", "Low"
+KALMAN_FIELDS = ("close", "high", "low", "volume")
 CELL_NAMES = {1: "kill zone", 2: "fragile", 3: "drift", 4: "chop", 5: "grind", 6: "crash"}
 # cell → (leveraged long, core long, inverse hedge, cash)
 BASE_WEIGHTS = {
@@ -117,17 +119,17 @@ class HierarchicalAdaptiveV35b(Strategy):
     def __init__(self, params: Mapping[str, Any] | None = None, **overrides: Any) -> None:
         super().__init__(params, **overrides)
         p = self.p
-        self.kalman = AdaptiveKalmanFilter(
-            measurement_noise=p.measurement_noise,
-            process_noise_1=p.process_noise_1,
-            process_noise_2=p.process_noise_2,
-            model=p.model,
-            symmetric_volume_adjustment=p.symmetric_volume_adjustment,
-            osc_smoothness=p.osc_smoothness,
-            strength_smoothness=p.strength_smoothness,
-            sigma_lookback=p.sigma_lookback,
-            trend_lookback=p.trend_lookback,
-            double_smoothing=p.double_smoothing,
+        self._kalman_args = (
+            p.measurement_noise,
+            p.process_noise_1,
+            p.process_noise_2,
+            p.model,
+            p.symmetric_volume_adjustment,
+            p.osc_smoothness,
+            p.strength_smoothness,
+            p.sigma_lookback,
+            p.trend_lookback,
+            p.double_smoothing,
         )
         self.vol_state: str | None = None
         self.cell: int | None = None
@@ -181,9 +183,7 @@ class HierarchicalAdaptiveV35b(Strategy):
         if not bar.has_bar(sig):
             return None
         # 1. Kalman trend strength
-        volume = bar.get(sig, "volume")
-        self.kalman.update(bar.get(sig, "close"), bar.get(sig, "high"), bar.get(sig, "low"), volume)
-        t_norm = self.kalman.t_norm(p.T_max)
+        t_norm = self._t_norm(bar)
         # 2. structural trend
         sma_fast = bar.value(sig, sma, p.sma_fast)
         sma_slow = bar.value(sig, sma, p.sma_slow)
@@ -233,6 +233,16 @@ class HierarchicalAdaptiveV35b(Strategy):
         if not rebalance:
             return None
         return {s: w for s, w in targets.items() if s != CASH and w > 0}
+
+    def _t_norm(self, bar: Bar) -> float:
+        """T_norm = clamp(strength / T_max, −1, 1) of the signal symbol's Kalman filter at this bar.
+
+        The filter runs over the signal symbol's own bars in order — exactly the bars this method is called
+        on — as a cached feed indicator (:func:`~strategies.engine.kalman.kalman_strength`), so runs with the
+        same Kalman parameters over the same bars (a parameter grid) share one pass of the filter.
+        """
+        strength = bar.value(self.p.signal_symbol, kalman_strength, *self._kalman_args, fields=KALMAN_FIELDS)
+        return max(-1.0, min(1.0, strength / self.p.T_max))
 
     def _confirm_trend(self, trend: str, t_norm: float, sma_fast: float, sma_slow: float) -> tuple[str, bool]:
         """Hook for v3.5d; returns (trend, held_by_confirmation)."""
