@@ -16,7 +16,12 @@ from strategies.selectors import optimization_run_get, optimization_runs_list
 from strategies.services.optimization_analysis import optimization_export, optimization_montecarlo_execute
 from strategies.services.optimization_runs import OptimizationRequest, optimization_run_start
 
-STARTABLE_KINDS = [OptimizationKind.GRID, OptimizationKind.WALKFORWARD, OptimizationKind.MONTECARLO]
+STARTABLE_KINDS = [
+    OptimizationKind.GRID,
+    OptimizationKind.WALKFORWARD,
+    OptimizationKind.SEARCH,
+    OptimizationKind.MONTECARLO,
+]
 FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the ranked results")
 
 
@@ -48,6 +53,7 @@ class OptimizationListInput(PageInput):
 
 class OptimizationStartInput(serializers.Serializer):
     """Grid / walk-forward: strategy, range, grid (name → list of values), fixed params, metric, windows.
+    Search: strategy, range, ranges (name → {low, high[, step][, log]} or {choices}), trials, seed, batch size.
     Monte Carlo: ``backtest_id``, ``paths``, ``seed``, ``method``, ``block_size``."""
 
     kind = serializers.ChoiceField(
@@ -63,6 +69,9 @@ class OptimizationStartInput(serializers.Serializer):
     metric = serializers.ChoiceField(choices=list(RANKING_METRICS), default="sharpe")
     is_bars = serializers.IntegerField(min_value=2, max_value=5000, default=252)
     oos_bars = serializers.IntegerField(min_value=1, max_value=5000, default=63)
+    ranges = serializers.DictField(child=serializers.JSONField(), required=False)
+    trials = serializers.IntegerField(min_value=1, max_value=10_000, default=50)
+    batch_size = serializers.IntegerField(min_value=1, max_value=256, default=4)
     backtest_id = serializers.IntegerField(required=False)
     paths = serializers.IntegerField(min_value=1, max_value=100_000, default=1000)
     seed = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False, allow_null=True)
@@ -74,15 +83,17 @@ class OptimizationStartInput(serializers.Serializer):
             if data.get("backtest_id") is None:
                 raise serializers.ValidationError({"backtest_id": "required for a Monte Carlo study"})
             return data
-        missing = [name for name in ("strategy_id", "start", "end", "grid") if name not in data]
+        space = "ranges" if data["kind"] == OptimizationKind.SEARCH else "grid"
+        missing = [name for name in ("strategy_id", "start", "end", space) if name not in data]
         if missing:
-            raise serializers.ValidationError({name: "required for a grid or walk-forward run" for name in missing})
+            raise serializers.ValidationError({name: f"required for a {data['kind']} run" for name in missing})
         return data
 
 
 class OptimizationListApi(CsvCapableMixin, APIView):
     """GET: runs newest first (``kind``, ``status``, ``limit``/``offset``, ``format=csv``).
-    POST (admin): start a grid or walk-forward on the research workers (202), or run a Monte Carlo study (201)."""
+    POST (admin): start a grid, walk-forward or search on the research workers (202), or run a Monte Carlo
+    study (201)."""
 
     permissions = {"GET": "performance:read", "POST": "backtests:run"}
 
@@ -116,11 +127,14 @@ class OptimizationListApi(CsvCapableMixin, APIView):
                 strategy_id=data["strategy_id"],
                 start=data["start"],
                 end=data["end"],
-                space=data["grid"],
+                space=data["ranges"] if data["kind"] == OptimizationKind.SEARCH else data["grid"],
                 fixed_params=data["params"],
                 metric=data["metric"],
                 is_bars=data["is_bars"],
                 oos_bars=data["oos_bars"],
+                n_trials=data["trials"],
+                seed=data.get("seed"),
+                batch_size=data["batch_size"],
             ),
             execution="celery",
             user=request.user,

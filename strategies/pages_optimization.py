@@ -30,7 +30,9 @@ _FORMAT = {"pct": display.fmt_pct, "num": lambda v: display.fmt_ratio(v, 3), "in
 
 
 def varied_parameters(run: OptimizationRun) -> list[str]:
-    """Grid parameters with more than one value (the columns that tell combinations apart)."""
+    """Grid parameters with more than one value, or every searched parameter (the columns that tell trials apart)."""
+    if run.kind == OptimizationKind.SEARCH:
+        return list(run.space or {})
     return [name for name, values in (run.space or {}).items() if isinstance(values, list) and len(values) > 1]
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,13 +50,19 @@ from strategies.models import OptimizationKind, OptimizationRun, OptimizationSta
 from strategies.selectors import optimization_trial_counts, strategy_get
 from strategies.services.backtests import backtest_check
 from strategies.services.optimization_analysis import optimization_audit_compute, optimization_summary
+from strategies.services.optimization_search import (
+    search_advance,
+    search_exhausted,
+    search_storage_label,
+    search_study_name,
+)
 from strategies.services.optimization_trials import claim_timeout, request_for, trial_perform, worker_name
 from strategies.services.registry import strategy_effective_params
 
 logger = logging.getLogger(__name__)
 
 EXECUTIONS = ("local", "celery")
-KINDS = (OptimizationKind.GRID, OptimizationKind.WALKFORWARD)
+KINDS = (OptimizationKind.GRID, OptimizationKind.WALKFORWARD, OptimizationKind.SEARCH)
 
 
 @dataclass(frozen=True)
@@ -165,7 +172,14 @@ def optimization_run_start(request: OptimizationRequest, *, execution: str, user
     if request.kind == OptimizationKind.WALKFORWARD:
         options.update(is_bars=request.is_bars, oos_bars=request.oos_bars)
     if request.kind == OptimizationKind.SEARCH:
-        options.update(n_trials=request.n_trials, seed=request.seed, batch_size=request.batch_size)
+        seed = secrets.randbelow(2**31) if request.seed is None else int(request.seed)
+        options.update(
+            n_trials=request.n_trials,
+            seed=seed,
+            batch_size=request.batch_size,
+            study=search_study_name(),
+            storage=search_storage_label(),
+        )
     with transaction.atomic():
         run = OptimizationRun.objects.create(
             kind=request.kind,
@@ -187,8 +201,6 @@ def optimization_run_start(request: OptimizationRequest, *, execution: str, user
             for i, combo in enumerate(plan.combinations)
         )
         if request.kind == OptimizationKind.SEARCH:
-            from strategies.services.optimization_search import search_advance
-
             search_advance(run)
         if execution == "celery":
             transaction.on_commit(lambda: optimization_trials_enqueue(run.pk))
@@ -223,8 +235,6 @@ def optimization_run_advance(run_id: int) -> OptimizationRun:
     if run.status != OptimizationStatus.RUNNING:
         return run
     if run.kind == OptimizationKind.SEARCH:
-        from strategies.services.optimization_search import search_advance
-
         created = search_advance(run)
         if created and run.options.get("execution") == "celery":
             transaction.on_commit(lambda: optimization_trials_enqueue(run.pk, created))
@@ -239,7 +249,8 @@ def optimization_run_advance(run_id: int) -> OptimizationRun:
             failed=counts[TrialStatus.FAILED],
             total=run.total_trials,
         )
-    if not counts[TrialStatus.PENDING] and not counts[TrialStatus.RUNNING] and done >= run.total_trials:
+    idle = not counts[TrialStatus.PENDING] and not counts[TrialStatus.RUNNING]
+    if idle and (run.kind != OptimizationKind.SEARCH or search_exhausted(run)):
         return optimization_run_finish(run_id)
     return run
 
@@ -249,6 +260,8 @@ def optimization_run_finish(run_id: int) -> OptimizationRun:
     run = OptimizationRun.objects.get(pk=run_id)
     counts = optimization_trial_counts(run_id)
     values: dict[str, Any] = {"finished_at": timezone.now()}
+    if run.kind == OptimizationKind.SEARCH:  # repeated suggestions were answered without a row of their own
+        values["total_trials"] = sum(counts.values())
     if not counts[TrialStatus.COMPLETED]:
         first = OptimizationTrial.objects.filter(run_id=run_id, status=TrialStatus.FAILED).order_by("number").first()
         values.update(

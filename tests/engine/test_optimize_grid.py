@@ -80,7 +80,7 @@ def test_search_spaces_are_checked_against_the_parameter_bounds():
     specs = (*SmaCrossover.param_specs, Param("mode", str, "a", choices=("a", "b")), Param("w", float, 0.5, 0, 1))
     dims = search_space_validate(specs, {"fast": {"low": 5, "high": 50, "step": 5}, "mode": ["a", "b"]})
     assert [d.kind for d in dims] == ["int", "categorical"]
-    assert dims[0].as_dict() == {"low": 5, "high": 50, "step": 5}
+    assert dims[0].as_dict() == {"type": "int", "low": 5, "high": 50, "step": 5}
     with pytest.raises(GridError, match=r"'w': 2\.0 is above the maximum 1"):
         search_space_validate(specs, {"w": {"low": 0.1, "high": 2}})
     with pytest.raises(GridError, match="'fast': low 50 must be below high 5"):

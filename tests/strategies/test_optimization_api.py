@@ -109,7 +109,8 @@ def test_admin_starts_a_grid_that_the_research_workers_complete(
         ),
         ({"kind": "grid", "strategy_id": "sma_crossover"}, "start: required"),
         ({"kind": "montecarlo"}, "backtest_id: required"),
-        ({"kind": "search"}, "kind"),
+        ({"kind": "bogus"}, "kind"),
+        ({**RANGE, "kind": "search"}, "ranges: required for a search run"),
     ],
 )
 def test_invalid_requests_are_400_naming_the_problem_and_store_nothing(market, admin_api, payload, message):

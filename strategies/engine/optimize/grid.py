@@ -200,7 +200,7 @@ class SearchDimension:
     def as_dict(self) -> dict[str, Any]:
         if self.kind == "categorical":
             return {"choices": list(self.choices)}
-        out: dict[str, Any] = {"low": self.low, "high": self.high}
+        out: dict[str, Any] = {"type": self.kind, "low": self.low, "high": self.high}
         if self.step is not None:
             out["step"] = self.step
         if self.log:

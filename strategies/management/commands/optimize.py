@@ -1,4 +1,4 @@
-"""``manage.py optimize grid|walkforward|montecarlo|audit|resume …`` — parameter research.
+"""``manage.py optimize grid|walkforward|search|montecarlo|audit|resume …`` — parameter research.
 
 Where the trials run (``--workers``): ``celery`` queues one task per trial on the ``research`` queue and
 waits, showing progress; ``local`` runs them in this process; ``auto`` (default) uses Celery when a worker
@@ -76,14 +76,17 @@ def _dump(document: dict[str, Any], path: str) -> None:
 
 
 class Command(BaseCommand):
-    help = "Parameter research: grid search, walk-forward, Monte Carlo and an overfitting audit."
+    help = "Parameter research: grid search, walk-forward, Bayesian search, Monte Carlo and an overfitting audit."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="grid|walkforward|montecarlo|audit|resume")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="grid|walkforward|search|montecarlo|audit|resume"
+        )
         sub.required = True
         for name, text in (
             ("grid", "every combination of a parameter grid, ranked by a metric"),
             ("walkforward", "rolling in-sample/out-of-sample windows over a grid"),
+            ("search", "Bayesian search (Optuna) over parameter ranges"),
         ):
             p = sub.add_parser(name, help=text, description=text)
             p.add_argument("strategy_id", help="a strategy of the registry, e.g. v3_5b")
