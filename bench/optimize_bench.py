@@ -21,35 +21,17 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MARKET = ROOT.parent / "shared" / "data" / "market"
-SYMBOLS = ("QQQ", "TQQQ", "TLT", "TMF", "PSQ")
 TARGET_TWO_WORKERS_S = 10.0
 TARGET_SPEEDUP = 1.7
 TARGET_MC_S = 1.0
+SYMBOLS = ("QQQ", "TQQQ", "TLT", "TMF", "PSQ")
 
-TMP = Path(tempfile.mkdtemp(prefix="jutsu-optbench-"))
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "jutsu.settings",
-        "JUTSU_DATA_DIR": str(TMP),
-        "DATABASE_URL": f"sqlite:///{TMP / 'bench.sqlite3'}",
-        "LOG_LEVEL": "WARNING",
-        "JUTSU_ENV": "development",
-    }
-)
-os.environ.pop("REDIS_URL", None)  # the embedded file-system broker
-sys.path.insert(0, str(ROOT))
+os.environ.pop("REDIS_URL", None)  # the embedded file-system broker, as `make serve` uses without Redis
+from common import MARKET, ROOT, django_setup  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
+TMP = django_setup("optimize")
 
 from jutsu.models import ServiceHeartbeat  # noqa: E402
 from strategies.models import OptimizationRun  # noqa: E402
@@ -61,7 +43,6 @@ def setup() -> None:
     from strategies.services.registry import strategies_sync
     from trading.marketdata.importing import market_data_import_file
 
-    call_command("migrate", verbosity=0)
     for symbol in SYMBOLS:
         market_data_import_file(path=MARKET / f"{symbol}.csv")
     strategies_sync()
@@ -169,7 +150,7 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         setup()
-        print(f"set-up (migrate, import {len(SYMBOLS)} symbols, sync strategies): {time.perf_counter() - t0:.1f} s")
+        print(f"set-up (import {len(SYMBOLS)} symbols, sync strategies): {time.perf_counter() - t0:.1f} s")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs")
         times = {}
         best_run = None
