@@ -66,8 +66,7 @@ def _storage() -> optuna.storages.RDBStorage:
         engine_kwargs = {"connect_args": {"options": f"-csearch_path={SCHEMA}"}, "pool_pre_ping": True}
         key = f"{url}#{SCHEMA}"
         if key not in _storages:
-            with connection.cursor() as cursor:
-                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            _schema_create(url)
     else:
         name = str(db["NAME"])
         in_memory = name == ":memory:" or name.startswith("file:") or "mode=memory" in name
@@ -78,6 +77,26 @@ def _storage() -> optuna.storages.RDBStorage:
     if storage is None:
         storage = _storages[key] = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     return storage
+
+
+def _schema_create(url: str) -> None:
+    """``CREATE SCHEMA IF NOT EXISTS optuna`` on a connection of its own, committed at once (Django's
+    connection may be inside a transaction that Optuna's connections cannot see)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+    finally:
+        engine.dispose()
+
+
+def search_storages_close() -> None:
+    """Close Optuna's pooled connections in this process (tests drop their database afterwards)."""
+    for storage in _storages.values():
+        storage.engine.dispose()
+    _storages.clear()
 
 
 def search_storage_label() -> str:

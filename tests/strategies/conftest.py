@@ -27,3 +27,12 @@ def _market_module(django_db_setup, django_db_blocker):
 def market(_market_module, db):
     """Real bars plus the shipped strategy registry."""
     strategies_sync()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _optuna_connections_closed(django_db_setup):
+    """Optuna keeps pooled connections to the test database: close them before it is dropped."""
+    yield
+    from strategies.services.optimization_search import search_storages_close
+
+    search_storages_close()
