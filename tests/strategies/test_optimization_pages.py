@@ -148,3 +148,22 @@ def test_an_invalid_grid_on_the_page_is_shown_and_nothing_is_stored(market, admi
     assert not OptimizationRun.objects.exists()
     empty = admin_client.get("/optimizations/new/")
     assert empty.status_code == 200 and 'name="grid"' in empty.content.decode()
+
+
+def test_search_detail_puts_every_searched_parameter_in_the_heatmap(market, viewer_client):
+    values = {
+        "kind": "search",
+        "strategy_id": "sma_crossover",
+        "start": date(2014, 1, 2),
+        "end": date(2016, 12, 30),
+        "space": {"fast": {"low": 5, "high": 60}, "slow": {"low": 80, "high": 200, "step": 10}},
+        "fixed_params": {"symbol": "QQQ"},
+        "n_trials": 4,
+        "seed": 1,
+        "batch_size": 2,
+    }
+    run = optimization_run_work_locally(optimization_run_start(OptimizationRequest(**values), execution="local").pk)
+    response = viewer_client.get(f"/optimizations/{run.pk}/")
+    assert response.status_code == 200 and "Bayesian search" in response.content.decode()
+    data = chart_data(response)
+    assert data["parameters"] == ["fast", "slow"] and len(data["results"]) == run.total_trials
