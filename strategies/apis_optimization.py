@@ -56,9 +56,7 @@ class OptimizationStartInput(serializers.Serializer):
     Search: strategy, range, ranges (name → {low, high[, step][, log]} or {choices}), trials, seed, batch size.
     Monte Carlo: ``backtest_id``, ``paths``, ``seed``, ``method``, ``block_size``."""
 
-    kind = serializers.ChoiceField(
-        choices=[OptimizationKind.GRID, OptimizationKind.WALKFORWARD, OptimizationKind.MONTECARLO]
-    )
+    kind = serializers.ChoiceField(choices=STARTABLE_KINDS)
     strategy_id = serializers.CharField(max_length=50, required=False)
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)

@@ -137,3 +137,13 @@ def test_the_endpoints_are_in_the_openapi_schema(admin_api):
     schema = admin_api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "/api/optimizations" in schema["paths"] and "post" in schema["paths"]["/api/optimizations"]
     assert "/api/optimizations/{run_id}" in schema["paths"]
+
+
+def test_admin_starts_a_seeded_search(market, admin_api, eager, django_capture_on_commit_callbacks):
+    payload = {**RANGE, "kind": "search", "params": {"symbol": "QQQ"}, "trials": 3, "seed": 5, "batch_size": 3}
+    payload["ranges"] = {"fast": {"low": 5, "high": 60}, "slow": {"low": 80, "high": 200, "step": 10}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.post("/api/optimizations", payload, format="json")
+    assert response.status_code == 202, response.json()
+    run = OptimizationRun.objects.get(pk=response.json()["id"])
+    assert run.kind == "search" and run.status == "completed" and run.options["seed"] == 5
