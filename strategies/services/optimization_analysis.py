@@ -195,6 +195,9 @@ def optimization_montecarlo_execute(
 ) -> OptimizationRun:
     """Resample a completed backtest's daily returns and store the study as a ``montecarlo`` run.
 
+    The returns are the equity curve's day-to-day returns, the first one from the initial capital (so the
+    original order compounds to the backtest's total return); CAGR spans the curve's calendar days.
+
     Without a seed one is drawn and recorded, so every study can be repeated exactly.
     """
     if method not in MONTE_CARLO_METHODS:
@@ -208,7 +211,8 @@ def optimization_montecarlo_execute(
         raise NotFound(f"backtest run {backtest_id} not found")
     if backtest.status != BacktestStatus.COMPLETED or len(backtest.equity_curve) < 3:
         raise DataMissing(f"backtest {backtest_id} is {backtest.status} with {len(backtest.equity_curve)} equity rows")
-    equity = np.array([float(row["equity"]) for row in backtest.equity_curve])
+    # the first return is measured from the initial capital, as the analyzer's total return is
+    equity = np.array([float(backtest.initial_capital), *(float(row["equity"]) for row in backtest.equity_curve)])
     first, last = (date.fromisoformat(str(backtest.equity_curve[i]["date"])[:10]) for i in (0, -1))
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     try:
