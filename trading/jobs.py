@@ -151,8 +151,11 @@ def daily_trading_job(ctx: JobContext) -> JobResult:
         return JobResult(status=JobStatus.SKIPPED, message=f"skipped: {not_running} (manage.py engine start|restart)")
     engine = engine_state_get()
     run = trading_day_run(as_of=ctx.as_of, job_run=ctx.run)
-    # a failed run is notified by the job framework's failure hook (trading.notify.notify_job_run_failed)
-    engine_record_execution(at=ctx.as_of, failed=run.status == RunStatus.FAILED, error=run.message)
+    # A failed scheduled run stops automatic trading (engine → error) until an operator restarts it; a
+    # manual run (run_job, the API: an operator is watching) is reported without flipping the engine.
+    # Either way the job framework's failure hook notifies (trading.notify.notify_job_run_failed).
+    automatic = ctx.trigger == JobTrigger.SCHEDULE
+    engine_record_execution(at=ctx.as_of, failed=automatic and run.status == RunStatus.FAILED, error=run.message)
     status = {
         RunStatus.COMPLETED: JobStatus.SUCCESS,
         RunStatus.PARTIAL: JobStatus.PARTIAL,

@@ -136,7 +136,7 @@ def test_stale_data_is_not_traded_says_why_and_a_failed_run_stops_the_engine(
     bar = MarketData.objects.get(symbol="TQQQ", timestamp__date=date(2020, 6, 24))
     market_data_set_validity(bar_ids=[bar.pk], is_valid=False, reason="test: vendor gap")
     with django_capture_on_commit_callbacks(execute=True):
-        run = trade(DAY1)
+        run = job_run("daily_trading", as_of=close_of(DAY1), trigger=JobTrigger.SCHEDULE)
     assert run.status == "failed"
     result = StrategyRunResult.objects.get(strategy_id="v3_5b")
     assert result.status == "not_traded"
@@ -162,6 +162,7 @@ def test_re_running_a_day_trades_nothing_new_and_an_earlier_day_is_refused(real_
     again = trade(DAY1)
     assert again.status == "failed" and LiveTrade.objects.count() == count
     assert "refused: 2020-06-25 is before the last trading day 2020-06-26" in again.error
+    assert EngineState.objects.get().state == "running"  # an operator's manual run does not stop the engine
 
 
 class CrashingPaper(PaperExecutor):

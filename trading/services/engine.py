@@ -2,7 +2,8 @@
 
 The engine is one ``EngineState`` row; a fresh database has it ``stopped`` in ``paper``. The trading job trades
 only while it is ``running``; ``engine_record_execution`` (called by the job) counts runs, remembers the last
-one and puts the engine in ``error`` when a run failed — that blocks trading until an operator restarts it.
+one and puts the engine in ``error`` when the job reports a failed automatic run — that blocks trading until
+an operator restarts it.
 
 Switching to ``online_live`` needs the typed confirmation ``YES`` (``confirm="YES"``); every mode change writes
 a HIGH ``MODE_CHANGED`` security event. The API/page guard (admin + a second factor verified within the last
