@@ -20,3 +20,18 @@ class TradingConfig(AppConfig):
         notify_sender_register(notify_queue)
         # A failed run of any scheduled job is notified.
         job_failure_listener(notify_job_run_failed)
+        _install_broker()
+
+
+def _install_broker() -> None:
+    """Schwab: the ``online_live`` executor and the live quote sources (Schwab first, Yahoo as fallback)."""
+    from trading.executors.base import executor_register
+    from trading.executors.schwab import schwab_executor
+    from trading.quotes.base import quote_source_register
+    from trading.quotes.schwab import SchwabQuoteSource
+    from trading.quotes.yahoo import YahooQuoteSource
+
+    yahoo = YahooQuoteSource()  # one per process: its throttle holds process-wide
+    executor_register("online_live", schwab_executor)
+    quote_source_register("schwab", SchwabQuoteSource)
+    quote_source_register("yahoo", lambda: yahoo)

@@ -37,6 +37,7 @@ _TYPES = {
     "regime_change": "info",
     "validation_red": "warning",
     "token_expiry": "warning",
+    "slippage": "warning",
     "reconciliation_mismatch": "failure",
     "strategy_not_traded": "failure",
     "job_failure": "failure",

@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Notification:
     """What to tell people: ``kind`` (``trade_executed``, ``regime_change``, ``strategy_not_traded``,
-    ``job_failure``, ``token_expiry``, ``reconciliation_mismatch``, ``validation_red``), a one-line ``title``,
-    a ``body`` and the structured ``context``."""
+    ``job_failure``, ``slippage``, ``token_expiry``, ``reconciliation_mismatch``, ``validation_red``), a one-line
+    ``title``, a ``body`` and the structured ``context``."""
 
     kind: str
     title: str
@@ -139,33 +139,6 @@ def notify_job_run_failed(run) -> None:
     notify_job_failure(job=run.job_name, trading_date=run.trading_date, error=run.error or run.message)
 
 
-def notify_token_expiry(*, broker: str, tier: str, expires_at: str | None, message: str) -> None:
-    """The broker's refresh token reached a more urgent expiry tier (``5d``, ``2d``, ``1d``, ``12h``, ``expired``)."""
-    notify_send(
-        Notification(
-            kind="token_expiry",
-            title=f"{broker} token: {message}",
-            body=f"The {broker} refresh token {message}. Re-authorise it on the Schwab page (admin) before it lapses.",
-            context={"broker": broker, "tier": tier, "expires_at": expires_at or ""},
-        )
-    )
-
-
-def notify_reconciliation_mismatch(*, strategy_id: str, mode: str, trading_date: date, summary: dict[str, Any]) -> None:
-    """Recorded fills and the broker's differ (``summary``: counts per outcome and the first differences)."""
-    counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items() if isinstance(value, int))
-    notify_send(
-        Notification(
-            kind="reconciliation_mismatch",
-            title=f"{strategy_id} ({mode}): reconciliation mismatch on {trading_date}",
-            body=f"{strategy_id} fills on {trading_date} differ from the broker's: {counts or 'see the details'}",
-            strategy_id=strategy_id,
-            mode=mode,
-            context={"trading_date": trading_date.isoformat(), **summary},
-        )
-    )
-
-
 def notify_validation_red(
     *, strategy_id: str, mode: str, trading_date: date, morning: dict[str, Any], final: dict[str, Any]
 ) -> None:
@@ -191,5 +164,86 @@ def notify_validation_red(
                 "morning_targets": morning.get("targets"),
                 "final_targets": final.get("targets"),
             },
+        )
+    )
+
+
+def notify_slippage(*, ticket, fill_price, slippage_pct: float, level: str, limit_pct: float) -> None:
+    """A live fill slipped past a level: ``warning`` (0.3 %), ``high`` (0.5 %) or ``abort`` (1.0 %: the day's
+    remaining orders are not sent). ``ticket`` is the order's ``OrderTicket``."""
+    consequence = " — the remaining orders of the day are not sent" if level == "abort" else ""
+    notify_send(
+        Notification(
+            kind="slippage",
+            title=f"{ticket.strategy_id} ({ticket.mode}): {ticket.side} {ticket.symbol} slipped {slippage_pct:.2f}%",
+            body=(
+                f"{ticket.strategy_id} {ticket.side} {ticket.symbol} filled at {fill_price} against the reference "
+                f"{ticket.ref_price}: slippage {slippage_pct:.2f}% ≥ the {limit_pct:.1f}% {level} level{consequence}"
+            ),
+            strategy_id=ticket.strategy_id,
+            mode=ticket.mode,
+            context={
+                "level": level,
+                "symbol": ticket.symbol,
+                "side": ticket.side,
+                "ref_price": str(ticket.ref_price),
+                "fill_price": str(fill_price),
+                "slippage_pct": round(slippage_pct, 4),
+                "limit_pct": limit_pct,
+                "client_order_id": ticket.client_order_id,
+                "trading_date": ticket.trading_date.isoformat(),
+            },
+        )
+    )
+
+
+def notify_token_expiry(*, broker: str, tier: str, expires_at, seconds_left: int) -> None:
+    """The broker's refresh token entered a more urgent expiry tier (``5d``, ``2d``, ``1d``, ``12h``,
+    ``expired``); after expiry live trading and the broker's market data need a new login."""
+    if tier == "expired":
+        title = f"{broker} login expired: live trading needs a new login"
+        left = f"expired at {expires_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        hours = seconds_left / 3600
+        title = (
+            f"{broker} login expires in {hours / 24:.1f} days"
+            if hours >= 24
+            else f"{broker} login expires in {hours:.0f} h"
+        )
+        left = f"expires at {expires_at:%Y-%m-%d %H:%M} UTC ({hours:.0f} h left)"
+    notify_send(
+        Notification(
+            kind="token_expiry",
+            title=title,
+            body=(
+                f"The {broker} refresh token {left}. Log in again: POST /api/schwab/auth/initiate, open the URL, "
+                "then POST /api/schwab/auth/callback with the address the browser was sent to."
+            ),
+            context={
+                "broker": broker,
+                "tier": tier,
+                "expires_at": expires_at.isoformat(),
+                "seconds_left": seconds_left,
+            },
+        )
+    )
+
+
+def notify_reconciliation_mismatch(*, trading_date: date, summary: dict[str, int], items: list[dict[str, Any]]) -> None:
+    """The day's recorded live fills and the broker's executions differ (``items``: the mismatches)."""
+    counts = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in summary.items() if count)
+    lines = [
+        f"- {item['kind'].replace('_', ' ')}: {item.get('strategy_id') or '?'} {item['side']} {item['symbol']} "
+        f"(local {item.get('local_qty')} @ {item.get('local_price')}, broker {item.get('broker_qty')} @ "
+        f"{item.get('broker_price')})"
+        for item in items[:20]
+    ]
+    notify_send(
+        Notification(
+            kind="reconciliation_mismatch",
+            title=f"Reconciliation {trading_date}: {counts}",
+            body=f"Live fills on {trading_date} differ from Schwab's executions:\n" + "\n".join(lines),
+            mode="online_live",
+            context={"trading_date": trading_date.isoformat(), "summary": summary, "items": items},
         )
     )

@@ -6,6 +6,7 @@ in ``tests/trading/fixtures/schwab_*.json``.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,3 +67,82 @@ def store_token(*, issued_at: datetime, access_valid_for: timedelta = timedelta(
         broker_token_set_account(account_hash)
         row.refresh_from_db()
     return row
+
+
+def schwab_order(
+    order_id: int,
+    symbol: str,
+    side: str,
+    qty: int,
+    *,
+    status: str = "FILLED",
+    executions: list[tuple[int, str, str]] | None = None,
+    entered: str = "2026-11-24T14:45:01+0000",
+) -> dict:
+    """An order as ``GET …/orders/{id}`` answers it (the recorded one, with the given fields): ``executions``
+    are ``(qty, price, time)``; by default a FILLED order is one execution of everything at 500.05."""
+    body = copy.deepcopy(fixture("schwab_order_filled.json"))
+    if executions is None:
+        executions = [(qty, "500.05", "2026-11-24T14:45:02+0000")] if status == "FILLED" else []
+    filled = sum(e[0] for e in executions)
+    leg = body["orderLegCollection"][0]
+    leg["instrument"]["symbol"] = symbol
+    leg["instruction"] = side
+    leg["positionEffect"] = "OPENING" if side == "BUY" else "CLOSING"
+    leg["quantity"] = float(qty)
+    body.update(
+        orderId=order_id,
+        quantity=float(qty),
+        filledQuantity=float(filled),
+        remainingQuantity=float(qty - filled) if status not in ("CANCELED", "FILLED", "REJECTED") else 0.0,
+        status=status,
+        enteredTime=entered,
+        cancelable=status in ("WORKING", "QUEUED", "ACCEPTED", "PENDING_ACTIVATION"),
+    )
+    remaining = qty
+    activities = []
+    for number, (done, price, at) in enumerate(executions, start=1):
+        remaining -= done
+        activities.append(
+            {
+                "activityType": "EXECUTION",
+                "activityId": 80000000000 + order_id % 1000 * 10 + number,
+                "executionType": "FILL",
+                "quantity": float(done),
+                "orderRemainingQuantity": float(remaining),
+                "executionLegs": [
+                    {
+                        "legId": 1,
+                        "quantity": float(done),
+                        "mismarkedQuantity": 0.0,
+                        "price": float(price),
+                        "time": at,
+                        "instrumentId": 1234567,
+                    }
+                ],
+            }
+        )
+    if activities:
+        body["orderActivityCollection"] = activities
+    else:
+        body.pop("orderActivityCollection", None)
+    if status == "FILLED":
+        body["closeTime"] = executions[-1][2]
+    else:
+        body.pop("closeTime", None)
+    return body
+
+
+class FakeClock:
+    """The executor's monotonic clock and sleep: sleeping advances the clock, nobody waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

@@ -24,6 +24,14 @@ from trading.sources.base import RawBar, SourceUnavailable
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _own_live_sources(monkeypatch):
+    """Each test registers its own live sources; the app's (Schwab, Yahoo) are back afterwards."""
+    from trading.quotes import base
+
+    monkeypatch.setattr(base, "_factories", {})
+
+
 @pytest.fixture
 def bars():
     rows = [("2020-06-29", "100", "104", "99", "103", 5000), ("2020-06-30", "103", "106", "102", "105", 6000)]
@@ -85,21 +93,17 @@ def test_the_live_chain_asks_the_fallback_for_what_the_primary_cannot_price(monk
     monkeypatch.setenv("DATA_FALLBACK_SOURCE", "yahoo")
     quote_source_register("schwab", lambda: Fixed("schwab", {"QQQ": "100"}))
     quote_source_register("yahoo", lambda: Fixed("yahoo", {"QQQ": "99", "TQQQ": "50"}))
-    try:
-        now = datetime(2024, 7, 1, 14, 0, tzinfo=UTC)
-        source = quote_source_for(now, now=now)
-        assert isinstance(source, FallbackQuoteSource)
-        found = source.quotes(["QQQ", "TQQQ"], at=now)
-        assert {s: (q.price, q.source) for s, q in found.items()} == {
-            "QQQ": (Decimal("100"), "schwab"),
-            "TQQQ": (Decimal("50"), "yahoo"),
-        }
-        quote_source_register("schwab", lambda: Fixed("schwab", {}, down=True))
-        source = quote_source_live()
-        assert source.quotes(["QQQ"], at=now)["QQQ"].source == "yahoo" and "schwab is down" in source.failures[0]
-    finally:
-        quote_source_register("schwab", None)
-        quote_source_register("yahoo", None)
+    now = datetime(2024, 7, 1, 14, 0, tzinfo=UTC)
+    source = quote_source_for(now, now=now)
+    assert isinstance(source, FallbackQuoteSource)
+    found = source.quotes(["QQQ", "TQQQ"], at=now)
+    assert {s: (q.price, q.source) for s, q in found.items()} == {
+        "QQQ": (Decimal("100"), "schwab"),
+        "TQQQ": (Decimal("50"), "yahoo"),
+    }
+    quote_source_register("schwab", lambda: Fixed("schwab", {}, down=True))
+    source = quote_source_live()
+    assert source.quotes(["QQQ"], at=now)["QQQ"].source == "yahoo" and "schwab is down" in source.failures[0]
 
 
 def test_without_a_registered_live_source_live_quotes_are_a_clear_error():

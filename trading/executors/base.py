@@ -41,9 +41,12 @@ class ExecutionError(JutsuError):
 class OrderTicket:
     """What an executor needs to place one order (a plain copy of the committed ``Order`` row).
 
-    ``side`` is ``"BUY"`` or ``"SELL"``; ``qty`` whole shares; ``ref_price`` the reference price the order
-    was sized at; ``as_of`` the moment of the run (simulated fills happen then); ``cash`` the account's cash
-    when the ticket was written (simulated executors scale buys and cap commissions with it).
+    ``side`` is ``"BUY"`` or ``"SELL"``; ``qty`` whole shares still to fill; ``ref_price`` the reference price
+    the order was sized at; ``as_of`` the moment of the run (simulated fills happen then); ``cash`` the
+    account's cash when the ticket was written (simulated executors scale buys and cap commissions with it).
+    For :meth:`Executor.lookup`: ``broker_order_id`` (when known), ``submitted_at`` (when the order was
+    committed as sent — the broker's entry time is later) and ``filled_qty`` (already booked; the order sent
+    was ``qty + filled_qty`` shares).
     """
 
     client_order_id: str
@@ -56,6 +59,9 @@ class OrderTicket:
     trading_date: date
     as_of: datetime
     cash: Decimal
+    broker_order_id: str = ""
+    submitted_at: datetime | None = None
+    filled_qty: int = 0
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,8 @@ def orders_execute(
 
     ``guard()`` is asked before each order; a non-empty answer (e.g. "engine is stopped") leaves the remaining
     orders unsent (still ``pending``) and is reported in ``stopped``. An outcome with ``abort_remaining``
-    cancels the orders not sent yet. An executor error leaves the order ``unknown`` and stops the rest.
+    cancels the orders not sent yet. An executor error, or an outcome with status ``unknown``, leaves the order
+    ``unknown`` and stops the rest (left ``pending``: the next run asks the broker about the unknown one first).
     """
     report = ExecutionReport(orders=len(orders))
     for index, order in enumerate(orders):
@@ -171,6 +172,10 @@ def orders_execute(
             report.stopped = f"remaining orders cancelled after {order.client_order_id}: {reason}"
             _cancel_rest(orders[index + 1 :], reason)
             break
+        if outcome.status == OrderStatus.UNKNOWN:
+            detail = outcome.error or "no detail"
+            report.stopped = f"the outcome of {order.client_order_id} is not known ({detail}); the rest was not sent"
+            break
     return report
 
 
@@ -186,6 +191,9 @@ def _ticket(order: Order, as_of: datetime, cash: Decimal) -> OrderTicket:
         trading_date=order.trading_date,
         as_of=as_of,
         cash=cash,
+        broker_order_id=order.broker_order_id,
+        submitted_at=order.submitted_at,
+        filled_qty=int(order.filled_qty),
     )
 
 

@@ -27,13 +27,13 @@ INTERVALS = {"1D": "1d", "1H": "1h", "15m": "15m", "5m": "5m"}
 PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
 
 
-def _default_ticker_factory(symbol: str) -> Any:
+def default_ticker_factory(symbol: str) -> Any:
     import yfinance
 
     return yfinance.Ticker(symbol)
 
 
-def _network_errors() -> tuple[type[BaseException], ...]:
+def network_errors() -> tuple[type[BaseException], ...]:
     """yfinance's own errors, and curl_cffi's (its request errors are also ``OSError``)."""
     from curl_cffi.curl import CurlError
     from yfinance.exceptions import YFException
@@ -56,7 +56,7 @@ class YahooSource(MarketDataSource):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._ticker_factory = ticker_factory or _default_ticker_factory
+        self._ticker_factory = ticker_factory or default_ticker_factory
         self.min_interval_seconds = min_interval_seconds
         self.cache_ttl_seconds = cache_ttl_seconds
         self.timeout_seconds = timeout_seconds
@@ -86,7 +86,7 @@ class YahooSource(MarketDataSource):
                 repair=False,
                 timeout=self.timeout_seconds,
             )
-        except _network_errors() as exc:
+        except network_errors() as exc:
             raise SourceUnavailable(f"Yahoo Finance request for {symbol} failed: {exc}", source=self.name)
         if frame is None or frame.empty:
             # yfinance logs and swallows its errors by default; an empty answer for a range that holds
