@@ -3,7 +3,7 @@
 * :mod:`.market_data` — bars, coverage and the market-data audit log;
 * :mod:`.ledger` — trading accounts, positions, orders (the idempotency record) and trades;
 * :mod:`.runs` — the engine switch, trading-job runs with per-strategy results, regime state;
-* :mod:`.broker` — the broker's OAuth token (encrypted), pending authorisations.
+* :mod:`.broker` — the broker's OAuth token (encrypted), pending authorisations, reconciliation reports.
 """
 
 from trading.models.broker import (
@@ -14,6 +14,9 @@ from trading.models.broker import (
     BrokerAuthRequest,
     BrokerToken,
     ExpiryTier,
+    ReconciliationKind,
+    ReconciliationReport,
+    ReconciliationStatus,
 )
 from trading.models.ledger import (
     FINAL_ORDER_STATUSES,
@@ -67,6 +70,9 @@ __all__ = [
     "Order",
     "OrderStatus",
     "Position",
+    "ReconciliationKind",
+    "ReconciliationReport",
+    "ReconciliationStatus",
     "RegimeState",
     "RunStatus",
     "Side",

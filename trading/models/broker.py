@@ -104,3 +104,61 @@ class BrokerAuthRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.broker} authorisation started {self.created_at:%Y-%m-%d %H:%M} UTC"
+
+
+class ReconciliationStatus(models.TextChoices):
+    MATCHED = "matched", "Matched (every fill agrees)"
+    MISMATCH = "mismatch", "Mismatch (see the items)"
+
+
+class ReconciliationKind(models.TextChoices):
+    """How one broker order compares with the recorded fills."""
+
+    MATCHED = "matched", "Matched"
+    MISSING_LOCALLY = "missing_locally", "Executed at the broker, not recorded here"
+    MISSING_AT_BROKER = "missing_at_broker", "Recorded here, not executed at the broker"
+    PRICE_MISMATCH = "price_mismatch", "Average fill price differs"
+    QUANTITY_MISMATCH = "quantity_mismatch", "Filled quantity differs"
+
+
+class ReconciliationReport(models.Model):
+    """The day's comparison of the recorded ``online_live`` fills with the broker's executions (one row per
+    broker and trading day; a re-run replaces it). ``items`` lists every compared order with its kind."""
+
+    broker = models.CharField(max_length=20, choices=Broker.choices)
+    trading_date = models.DateField()
+    status = models.CharField(max_length=10, choices=ReconciliationStatus.choices)
+    matched = models.PositiveIntegerField(default=0)
+    missing_locally = models.PositiveIntegerField(default=0)
+    missing_at_broker = models.PositiveIntegerField(default=0)
+    price_mismatches = models.PositiveIntegerField(default=0)
+    quantity_mismatches = models.PositiveIntegerField(default=0)
+    local_trades = models.PositiveIntegerField(default=0, help_text="Recorded live fills of the day")
+    broker_orders = models.PositiveIntegerField(default=0, help_text="Broker orders of the day with executions")
+    items = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(help_text="The as-of moment of the comparison")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-trading_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["broker", "trading_date"], name="reconciliation_unique_day"),
+            models.CheckConstraint(condition=Q(broker__in=Broker.values), name="reconciliation_broker_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReconciliationStatus.values), name="reconciliation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broker} reconciliation {self.trading_date}: {self.status}"
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {
+            ReconciliationKind.MATCHED: self.matched,
+            ReconciliationKind.MISSING_LOCALLY: self.missing_locally,
+            ReconciliationKind.MISSING_AT_BROKER: self.missing_at_broker,
+            ReconciliationKind.PRICE_MISMATCH: self.price_mismatches,
+            ReconciliationKind.QUANTITY_MISMATCH: self.quantity_mismatches,
+        }
