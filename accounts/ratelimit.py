@@ -2,12 +2,14 @@
 
 Budgets ("groups"), each ``security.login_rate_limit`` (default ``5/m``), resolved on each request:
 
-* ``PASSWORD`` — **one budget per client IP shared by every endpoint that verifies a password**:
-  the page login, ``/api/auth/login``, ``/api/auth/login/2fa``, ``/api/passkey/authenticate/options``,
-  the password change (page and API) and backup-code regeneration (which may take the password).
+* ``PASSWORD`` — **one budget per client IP shared by every sign-in that verifies a password**:
+  the page login, ``/api/auth/login``, ``/api/auth/login/2fa``, ``/api/passkey/authenticate/options``.
   Five password guesses a minute from one address in total, not five per endpoint.
-* ``USER_PASSWORD`` — per signed-in user: confirming the current password (password change,
-  backup codes), so a stolen session cannot guess from many addresses either.
+* ``CURRENT_PASSWORD`` (per client IP) and ``USER_PASSWORD`` (per signed-in user) — a signed-in
+  user confirming the current password: the password change (page and API) and backup-code
+  regeneration (which may take the password). Their own budgets, so a user mistyping a current
+  password does not lock everyone behind the same address out of signing in; their failures count
+  toward the same account lockout as sign-in failures, which bounds the guesses per account.
 * ``SECOND_FACTOR``, ``PASSKEY``, ``PASSKEY_REGISTER``, ``INVITATION`` — per client IP, for codes,
   passkey ceremonies and invitation tokens.
 
@@ -35,6 +37,7 @@ from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
 
 PASSWORD = "password"
+CURRENT_PASSWORD = "current-password"
 USER_PASSWORD = "user-password"
 SECOND_FACTOR = "2fa"
 PASSKEY = "passkey"

@@ -92,8 +92,8 @@ class BackupCodesRegenerateApi(ratelimit.RateLimitedApiMixin, APIView):
     when only passkeys are enrolled)."""
 
     permission = PERMISSION
-    # the password may confirm it (passkey-only users): the shared password budgets count it too
-    rate_limit_groups = (ratelimit.SECOND_FACTOR, ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
+    # the password may confirm it (passkey-only users): the current-password budgets count it too
+    rate_limit_groups = (ratelimit.SECOND_FACTOR, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
 
     @extend_schema(request=RegenerateInput, responses={200: dict, 400: dict})
     def post(self, request):

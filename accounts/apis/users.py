@@ -130,7 +130,7 @@ class UserPasswordApi(ratelimit.RateLimitedApiMixin, APIView):
     per-user budget, and wrong guesses count toward the account lockout."""
 
     permission = "self:password"
-    rate_limit_groups = (ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
+    rate_limit_groups = (ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
     rate_limit_methods = ("PUT",)
 
     @extend_schema(request=PasswordChangeInput, responses={200: dict, 400: dict})

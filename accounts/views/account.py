@@ -36,7 +36,7 @@ def account_page(request):
 
 
 @permission_required("self:password")
-@ratelimit.rate_limited_post(ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
+@ratelimit.rate_limited_post(ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
 @require_http_methods(["GET", "POST"])
 def password_change_page(request):
     if request.method == "GET":
@@ -103,7 +103,7 @@ def totp_disable_page(request):
 
 
 @permission_required("self:2fa")
-@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR, ratelimit.PASSWORD, ratelimit.USER_PASSWORD)
+@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
 @require_POST
 def backup_codes_page(request):
     form = BackupCodesForm(request.POST)

@@ -1,5 +1,6 @@
-"""Password guessing: one per-address budget for every endpoint that checks a password, the current
-password of a signed-in user guarded like sign-in, and a lockout that does not reveal accounts."""
+"""Password guessing: one per-address budget for every sign-in that checks a password, the current
+password of a signed-in user guarded like sign-in (per address and per user, counted toward the
+lockout), and a lockout that does not reveal accounts."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def test_the_password_page_is_limited_and_counts_toward_the_lockout(viewer_clien
     assert SecurityEvent.objects.filter(event_type="LOGIN_FAILURE", details__channel="session").count() == 5
 
 
-def test_backup_codes_confirmed_by_password_count_toward_the_same_budget_and_lockout(viewer_api, viewer_user):
+def test_backup_codes_confirmed_by_password_are_limited_and_count_toward_the_lockout(viewer_api, viewer_user):
     from allauth.mfa.models import Authenticator
 
     Authenticator.objects.create(user=viewer_user, type=Authenticator.Type.WEBAUTHN, data={"name": "key"})
@@ -139,13 +140,19 @@ def test_one_address_gets_five_password_guesses_a_minute_in_total(viewer_user, l
         assert PASSWORD_ENDPOINTS[last](client).status_code != 429
 
 
-def test_the_password_change_shares_the_sign_in_budget(viewer_api):
-    client = Client()
+def test_guessing_a_current_password_does_not_lock_the_address_out_of_signing_in(viewer_api, admin_user, password):
     with _minute(0):
-        assert [PASSWORD_ENDPOINTS["api_login"](client).status_code for _ in range(4)] == [401] * 4
-        assert _change(viewer_api, "wrong").status_code == 400
-        assert _change(viewer_api, "wrong").status_code == 429
-        assert PASSWORD_ENDPOINTS["api_login"](client).status_code == 429
+        assert [_change(viewer_api, f"wrong-{i}").status_code for i in range(12)][-1] == 429
+        page = Client()
+        assert page.post("/accounts/login/", {"login": "admin", "password": password}).status_code == 302
+        assert api_login(APIClient(), "admin", password).status_code == 200
+
+
+def test_the_current_password_budget_is_shared_by_every_user_behind_one_address(viewer_api, admin_api):
+    with _minute(0):
+        codes = [_change(viewer_api, "wrong").status_code for _ in range(3)]
+        codes += [_change(admin_api, "wrong").status_code for _ in range(3)]
+    assert codes == [400] * 5 + [429]
 
 
 # --- the lockout answer does not tell which accounts exist ----------------------------------------
