@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from accounts.models import SecurityEvent
 from tests.accounts.conftest import api_login
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def one_instant():
+    """Every attempt of a test in one rate-limit window: a slow machine must not carry them across
+    a window boundary (django-ratelimit staggers the windows per key)."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
 
 
 def attempts(api, n: int, **extra) -> list[int]:
