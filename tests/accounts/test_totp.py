@@ -108,7 +108,9 @@ def test_login_2fa_with_a_current_code_gives_tokens(api, viewer_client, password
 
 def test_a_totp_code_works_only_once(api, viewer_client, password):
     secret, _ = enable_totp(viewer_client)
-    code = totp_now(secret, step_offset=-1)
+    # the next step's code: still within the ±1 tolerance if a 30-s boundary passes meanwhile
+    # (the previous step's would not be), and not the code enable_totp just used
+    code = totp_now(secret, step_offset=1)
     payload = {"username": "viewer", "password": password, "code": code}
     assert api.post("/api/auth/login/2fa", payload, format="json").status_code == 200
     assert api.post("/api/auth/login/2fa", payload, format="json").status_code == 401
