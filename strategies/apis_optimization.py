@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from jutsu.api import CsvCapableMixin, PageInput, query_params_valid, validated
 from jutsu.errors import NotFound
 from strategies.engine.optimize import MONTE_CARLO_METHODS, RANKING_METRICS
+from strategies.engine.optimize.montecarlo import STATISTICS as MONTE_CARLO_STATISTICS
 from strategies.models import OptimizationKind, OptimizationStatus
 from strategies.selectors import optimization_run_get, optimization_runs_list
 from strategies.services.optimization_analysis import optimization_export, optimization_montecarlo_execute
@@ -22,6 +23,7 @@ STARTABLE_KINDS = [
     OptimizationKind.SEARCH,
     OptimizationKind.MONTECARLO,
 ]
+PERCENTILE_COLUMNS = ("p5", "p25", "p50", "p75", "p95", "mean")
 FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "csv"], description="csv: the ranked results")
 
 
@@ -163,6 +165,11 @@ class OptimizationDetailApi(CsvCapableMixin, APIView):
 
     def csv_rows(self, data):
         if data["kind"] == OptimizationKind.MONTECARLO:
-            rows = [{"statistic": name, **values} for name, values in data["percentiles"].items()]
+            # JSON objects come back from PostgreSQL with sorted keys: put rows and columns in the study's order
+            rows = [
+                {"statistic": name, **{k: data["percentiles"][name].get(k) for k in PERCENTILE_COLUMNS}}
+                for name in MONTE_CARLO_STATISTICS
+                if name in data["percentiles"]
+            ]
             return f"montecarlo-{data['id']}.csv", rows
         return f"optimization-{data['id']}.csv", [_flat_result(row) for row in data["results"]]

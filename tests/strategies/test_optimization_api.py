@@ -131,6 +131,7 @@ def test_admin_runs_a_monte_carlo_study(market, admin_api):
         csv.DictReader(io.StringIO(admin_api.get(f"/api/optimizations/{document['id']}?format=csv").content.decode()))
     )
     assert [r["statistic"] for r in rows] == ["total_return", "cagr", "sharpe", "max_drawdown"]
+    assert list(rows[0]) == ["statistic", "p5", "p25", "p50", "p75", "p95", "mean"]
 
 
 def test_the_endpoints_are_in_the_openapi_schema(admin_api):
