@@ -26,6 +26,9 @@ class User(AbstractUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    second_factor_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last successful TOTP, passkey or backup-code check (sign-in or re-check)"
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid")]

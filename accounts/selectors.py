@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import BackupCode, Invitation
 from jutsu.errors import NotFound
@@ -48,6 +50,12 @@ def mfa_enrolled(user) -> bool:
     return Authenticator.objects.filter(
         user_id=user.pk, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
     ).exists()
+
+
+def second_factor_verified_within(user, window: timedelta, *, now: datetime | None = None) -> bool:
+    """Whether ``user`` passed a second-factor check (TOTP, passkey, backup code) within ``window`` of ``now``."""
+    verified = type(user).objects.filter(pk=user.pk).values_list("second_factor_verified_at", flat=True).first()
+    return verified is not None and verified >= (now or timezone.now()) - window
 
 
 def backup_codes_remaining(user) -> int:

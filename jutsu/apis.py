@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jutsu.api import validated
 from jutsu.conf.resolver import resolve, resolve_all
 from jutsu.models import ConfigOverride, JobRun, JobTrigger
 from jutsu.scheduler.registry import get_job
@@ -109,10 +110,26 @@ class JobRunOutput(serializers.ModelSerializer):
         ]
 
 
-class SchedulerApi(APIView):
-    """Every job: schedule, enabled flag, next run (New York time) and last run."""
+class SchedulerUpdateInput(serializers.Serializer):
+    enabled = serializers.DictField(child=serializers.BooleanField(), required=False, help_text="job name → enabled")
+    execution_time = serializers.CharField(required=False, max_length=40, help_text="trading.execution_time")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
-    permission = "status:read"
+    def validate(self, attrs):
+        if not attrs.get("enabled") and "execution_time" not in attrs:
+            raise serializers.ValidationError("give enabled (job → true/false) and/or execution_time")
+        if "execution_time" in attrs and not (attrs.get("reason") or "").strip():
+            raise serializers.ValidationError({"reason": "say why the execution time changes (kept in its history)"})
+        return attrs
+
+
+class SchedulerApi(APIView):
+    """GET: every job — schedule, enabled flag, next run (New York time), last run, and the trading time with its
+    source. PUT (admin): enable/disable jobs and change the trading time (an override, with history; the
+    ``daily_trading`` schedule follows at once and reverts when the override expires)."""
+
+    permissions = {"GET": "status:read", "PUT": "scheduler:control"}
 
     @extend_schema(responses={200: dict})
     def get(self, request):
@@ -121,7 +138,27 @@ class SchedulerApi(APIView):
         for row in schedule_overview():
             run = last.get(row["job"])
             jobs.append({**row, "last_run": JobRunOutput(run).data if run else None})
-        return Response({"timezone": "America/New_York", "jobs": jobs})
+        execution_time = resolve("trading.execution_time").as_dict()
+        return Response({"timezone": "America/New_York", "execution_time": execution_time, "jobs": jobs})
+
+    @extend_schema(request=SchedulerUpdateInput, responses={200: dict})
+    def put(self, request):
+        params = validated(SchedulerUpdateInput, request.data)
+        for name in params.get("enabled") or {}:
+            get_job(name)  # unknown job → 404 naming the known ones, before anything changes
+        with transaction.atomic():
+            for name, enabled in (params.get("enabled") or {}).items():
+                schedule_set_enabled(name, enabled=enabled)
+            if "execution_time" in params:
+                config_override_set(
+                    parameter="trading.execution_time",
+                    value=params["execution_time"],
+                    reason=params["reason"],
+                    expires_at=params["expires_at"],
+                    user=request.user,
+                    request=request,
+                )
+        return self.get(request)
 
 
 class JobNameInput(serializers.Serializer):

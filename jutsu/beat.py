@@ -38,7 +38,6 @@ class HeartbeatDatabaseScheduler(DatabaseScheduler):
         """Safety net for the task queued at each override's expiry (a lost message, a worker that was down):
         at most once per heartbeat interval, expire overdue overrides — which re-syncs the schedules."""
         from django.conf import settings
-        from django.db import close_old_connections
 
         from jutsu.services.config_overrides import config_overrides_expire
 
@@ -46,8 +45,7 @@ class HeartbeatDatabaseScheduler(DatabaseScheduler):
         if now - self._last_expiry_check < settings.JUTSU_HEARTBEAT_SECONDS:
             return
         self._last_expiry_check = now
-        try:
-            close_old_connections()
+        try:  # the heartbeat just before in the same tick has refreshed stale database connections
             config_overrides_expire()
         except Exception:
             logger.warning("expiring config overrides failed; the next tick retries", exc_info=True)

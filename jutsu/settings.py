@@ -236,8 +236,13 @@ JUTSU_HEARTBEAT_SECONDS = 15
 
 # --- live events (Channels) --------------------------------------------------------------------------
 if JUTSU.redis_url:
+    # A socket's consumer waits on Redis with BZPOPMIN for 5 s at a time; redis-py's default read timeout is also
+    # 5 s, so an idle socket's read could time out first and end the consumer. Give the read room to finish.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [JUTSU.redis_url]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": JUTSU.redis_url, "socket_timeout": 30}]},
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -31,8 +31,8 @@ api_patterns = [
     path("status/ready", ReadyApi.as_view(), name="status-ready"),
     path("", include("jutsu.api_urls")),
     path("", include("accounts.api_urls")),
+    path("", include("trading.api_urls")),  # before strategies: strategies/status, strategies/<id>/state
     path("", include("strategies.api_urls")),
-    path("", include("trading.api_urls")),
     path("", include("performance.api_urls")),
 ]
 if not settings.DISABLE_DOCS:

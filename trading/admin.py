@@ -5,18 +5,23 @@ actions mark bars invalid / valid again, through the audited service.
 
 The live-trading ledger (accounts, positions, orders, trades), the regime states and the trading runs are
 read-only: they change only through the trading job, manual trades and flatten (services that keep
-positions equal to their trades).
+positions equal to their trades). The engine state is read-only too; its actions start, stop and restart
+the engine through the same services as ``manage.py engine`` and the control API. Trading real money
+(``online_live``) is never started from here — that needs the typed confirmation and a recent second factor
+of the control API.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
 
 from jutsu.admin_base import ReadOnlyAdmin
 from trading.marketdata.corrections import market_data_set_validity
 from trading.models import (
     DataAuditLog,
     DataMetadata,
+    EngineState,
     LiveTrade,
     MarketData,
     Order,
@@ -163,3 +168,71 @@ class TradingRunAdmin(ReadOnlyAdmin):
     list_filter = ("status", "mode")
     date_hierarchy = "trading_date"
     inlines = (StrategyRunResultInline,)
+
+
+# ── Engine (start / stop through the services) ────────────────────────────────────────────────────
+
+LIVE_REFUSED = (
+    "Real-money trading (online_live) is never started from the admin: use POST /api/control/start (or "
+    "/api/control/mode) with confirm YES and a second factor verified within the last 5 minutes, or "
+    "manage.py engine --confirm YES on the server."
+)
+
+
+@admin.register(EngineState)
+class EngineStateAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+    list_display = (
+        "state", "mode", "started_at", "last_execution_at", "next_execution_at", "execution_count", "last_error",
+        "updated_by", "updated_at",
+    )  # fmt: skip
+    actions = ("engine_start_action", "engine_stop_action", "engine_restart_action", "paper_action")
+
+    def changelist_view(self, request, extra_context=None):
+        from trading.services.engine import engine_state_get
+
+        engine_state_get()  # the single row exists from the first look on (a fresh database: stopped, paper)
+        return super().changelist_view(request, extra_context)
+
+    def has_engine_permission(self, request) -> bool:
+        return request.user.is_active and request.user.has_platform_permission("engine:control")
+
+    def _run(self, request, action, *, mode: str | None = None) -> None:
+        from jutsu.errors import JutsuError
+        from trading.modes import Mode
+        from trading.services.engine import engine_state_get, engine_status
+
+        target = mode or engine_state_get().mode
+        if action.__name__ != "engine_stop" and target == Mode.ONLINE_LIVE:
+            self.message_user(request, LIVE_REFUSED, messages.ERROR)
+            return
+        try:
+            action(**({"mode": mode} if mode else {}), user=request.user, actor="admin")
+        except JutsuError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        status = engine_status()
+        self.message_user(request, f"Engine {status['state']} in {status['mode']} mode.", messages.SUCCESS)
+
+    @admin.action(description="Start the engine (its current mode)", permissions=["engine"])
+    def engine_start_action(self, request, queryset):
+        from trading.services.engine import engine_start
+
+        self._run(request, engine_start)
+
+    @admin.action(description="Stop the engine (kill switch: no further orders)", permissions=["engine"])
+    def engine_stop_action(self, request, queryset):
+        from trading.services.engine import engine_stop
+
+        self._run(request, engine_stop)
+
+    @admin.action(description="Restart the engine (clears an error)", permissions=["engine"])
+    def engine_restart_action(self, request, queryset):
+        from trading.services.engine import engine_restart
+
+        self._run(request, engine_restart)
+
+    @admin.action(description="Start in paper mode", permissions=["engine"])
+    def paper_action(self, request, queryset):
+        from trading.services.engine import engine_start
+
+        self._run(request, engine_start, mode="paper")

@@ -180,3 +180,36 @@ def _result_detail(result) -> dict:
         "orders_filled": result.orders_filled,
         "error": result.error,
     }
+
+
+# ── post-close validation ─────────────────────────────────────────────────────────────────────────
+
+#: After the close and the data sync (close + 7 min): 16:20, 13:20 on early-close days.
+VALIDATION_AFTER_CLOSE = timedelta(minutes=20)
+
+
+@job(
+    "post_close_validation",
+    description="After the close and the data sync (16:20, 13:20 on half-days): grade today's decisions on the "
+    "final bars — GREEN same targets, YELLOW same cell, RED different cell (notified)",
+    schedule=[{"minute": "20", "hour": "13,16", "day_of_week": "mon-fri"}],
+    queue="live",
+)
+def post_close_validation_job(ctx: JobContext) -> JobResult:
+    from trading.services.validation import regime_states_validate
+
+    session = calendar.session(ctx.today)
+    due = session.close + VALIDATION_AFTER_CLOSE
+    late = ctx.trigger == JobTrigger.SCHEDULE and ctx.market_now >= due + CLOSE_REFRESH_WINDOW
+    if ctx.market_now < session.close + timedelta(minutes=SETTLE_MINUTES) or late:
+        return JobResult(
+            status=JobStatus.SKIPPED,
+            message=f"skipped: the {ctx.today} session is validated at {due:%H:%M} New York time",
+        )
+    summary = regime_states_validate(day=ctx.today, at=ctx.as_of)
+    if not summary.graded and not summary.failed:
+        return JobResult(status=JobStatus.SKIPPED, message=f"skipped: no decision recorded on {ctx.today}")
+    status = JobStatus.SUCCESS if not summary.failed else (JobStatus.PARTIAL if summary.graded else JobStatus.FAILED)
+    return JobResult(
+        status=status, message=summary.line()[:500], detail={"grades": summary.graded}, error="; ".join(summary.failed)
+    )

@@ -15,7 +15,9 @@ raise into the caller. Failed runs of any scheduled job are reported through the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -51,11 +53,28 @@ def notify_sender_register(sender: Sender) -> None:
         _senders.append(sender)
 
 
+_muted = threading.local()
+
+
+@contextmanager
+def notifications_muted() -> Iterator[None]:
+    """Within the block notifications are logged but not delivered (the demo's replay of past months)."""
+    previous = getattr(_muted, "on", False)
+    _muted.on = True
+    try:
+        yield
+    finally:
+        _muted.on = previous
+
+
 def notify_send(notification: Notification) -> None:
     """Log ``notification`` and hand it to the registered senders once the current transaction commits."""
+    muted = getattr(_muted, "on", False)
 
     def deliver() -> None:
         logger.info("notification %s: %s — %s", notification.kind, notification.title, notification.body)
+        if muted:
+            return
         for sender in list(_senders):
             try:
                 sender(notification)

@@ -5,7 +5,9 @@ Market data (valid bars only, as plain pandas/python values for the engine and o
 ``latest_bar_date``, ``latest_bar_dates``.
 
 Live trading (ledger, runs, engine): ``account_get``, ``positions_held``, ``trades_list``, ``trade_get``,
-``trades_stats``, ``orders_of_day``, ``closed_trade_pnls``, ``regime_state_latest``, ``trading_run_latest``.
+``trades_stats``, ``orders_of_day``, ``closed_trade_pnls``, ``regime_state_latest``, ``trading_run_latest``;
+for the status pages: ``market_data_staleness``, ``regime_states_latest``, ``strategy_run_results_latest``,
+``accounts_with_positions``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from trading.models import (
     Position,
     RegimeState,
     Side,
+    StrategyRunResult,
     TradingAccount,
     TradingRun,
 )
@@ -365,3 +368,87 @@ def regime_state_latest(strategy_id: str, mode: str, *, before: date | None = No
 def trading_run_latest() -> TradingRun | None:
     """The most recent trading run with its per-strategy results."""
     return TradingRun.objects.prefetch_related("results").order_by("-started_at", "-id").first()
+
+
+def market_data_staleness(*, now: datetime) -> dict:
+    """Every symbol in use (active strategies' symbols and baselines) against the last completed session:
+    its newest valid daily bar, the sessions and calendar days it lags, and whether that is stale
+    (more than ``data.max_staleness_days`` calendar days). One coverage query."""
+    from jutsu.conf.resolver import resolve_value
+    from jutsu.scheduler import calendar
+    from trading.jobs import symbols_in_use
+    from trading.marketdata.sync import last_completed_session
+
+    expected = last_completed_session(now)
+    allowed = resolve_value("data.max_staleness_days")
+    coverage = {c.symbol: c for c in market_data_coverage_all(timeframe=DAILY)}
+    rows = []
+    for symbol in symbols_in_use():
+        found = coverage.get(symbol)
+        last = found.last_date if found else None
+        lag = (expected - last).days if last else None
+        behind = len(calendar.trading_days(last + timedelta(days=1), expected)) if last and last < expected else 0
+        rows.append(
+            {
+                "symbol": symbol,
+                "last_bar": last.isoformat() if last else None,
+                "lag_days": lag,
+                "sessions_behind": behind if last else None,
+                "stale": last is None or lag > allowed,
+                "last_sync_at": found.last_sync_at.isoformat() if found and found.last_sync_at else None,
+                "last_source": found.last_source if found else "",
+            }
+        )
+    return {
+        "expected_session": expected.isoformat(),
+        "max_staleness_days": allowed,
+        "stale": any(r["stale"] for r in rows),
+        "symbols": rows,
+    }
+
+
+def regime_states_latest(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], RegimeState]:
+    """The newest regime row of each (strategy_id, mode) pair (pairs without one are absent). One query."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    wanted = Q()
+    for strategy_id, mode in pairs:
+        wanted |= Q(strategy_id=strategy_id, mode=mode)
+    out: dict[tuple[str, str], RegimeState] = {}
+    for row in RegimeState.objects.filter(wanted).order_by("strategy_id", "mode", "-trading_date"):
+        out.setdefault((row.strategy_id, row.mode), row)
+    return out
+
+
+def strategy_run_results_latest(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StrategyRunResult]:
+    """The latest trading-run result of each (strategy_id, mode) pair, with its run. One query."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    wanted = Q()
+    for strategy_id, mode in pairs:
+        wanted |= Q(strategy_id=strategy_id, mode=mode)
+    rows = StrategyRunResult.objects.filter(wanted).select_related("trading_run")
+    out: dict[tuple[str, str], StrategyRunResult] = {}
+    for row in rows.order_by("strategy_id", "mode", "-trading_run__started_at", "-id"):
+        out.setdefault((row.strategy_id, row.mode), row)
+    return out
+
+
+def accounts_with_positions(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """``{(strategy_id, mode): (TradingAccount | None, [held Position, …])}``. Two queries."""
+    pairs = list(pairs)
+    out: dict[tuple[str, str], tuple] = {pair: (None, []) for pair in pairs}
+    if not pairs:
+        return out
+    wanted = Q()
+    for strategy_id, mode in pairs:
+        wanted |= Q(strategy_id=strategy_id, mode=mode)
+    for account in TradingAccount.objects.filter(wanted):
+        out[(account.strategy_id, account.mode)] = (account, [])
+    for position in Position.objects.filter(wanted, quantity__gt=0).order_by("symbol"):
+        key = (position.strategy_id, position.mode)
+        if key in out:
+            out[key][1].append(position)
+    return out

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts import selectors
 from accounts.errors import AccountLocked, AuthenticationFailed, InvalidCode, SecondFactorFailed
+from accounts.services.second_factors import second_factor_verified_record
 from jutsu.conf.resolver import resolve_value
 from jutsu.errors import InvalidParameter, JutsuError
 from jutsu.models import SecurityEventType
@@ -251,6 +252,7 @@ def second_factor_verify(*, user, code: str, request=None, channel: str = "api",
     if method == selectors.BACKUP_CODE:
         details["backup_codes_remaining"] = selectors.backup_codes_remaining(user)
     security_event_record(SecurityEventType.TWO_FA_SUCCESS, user=user, request=request, details=details)
+    second_factor_verified_record(user=user)  # recent-second-factor actions (switching to live) read it
     return method
 
 

@@ -36,6 +36,7 @@ from accounts import selectors
 from accounts.errors import AccountLocked, SecondFactorFailed
 from accounts.models import AuthChallenge, ChallengePurpose
 from accounts.services.backup_codes import backup_codes_delete_if_unused, backup_codes_generate_if_none
+from accounts.services.second_factors import second_factor_verified_record
 from jutsu.errors import ConflictError, InvalidParameter, NotFound
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
@@ -261,6 +262,7 @@ def passkey_authenticate(*, challenge_id, credential: dict, request=None, expect
         request=request,
         details={"passkey_id": authenticator.pk, "password_verified": bool(challenge.state.get("password_verified"))},
     )
+    second_factor_verified_record(user=user)
     return user, locked, bool(challenge.state.get("password_verified"))
 
 

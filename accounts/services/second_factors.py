@@ -1,9 +1,11 @@
-"""Removing a user's second factor on their behalf (a lost phone or key): the admins' action."""
+"""Second factors: remembering when one was last verified, and removing one on a user's behalf (admins)."""
 
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.services.backup_codes import backup_codes_delete_if_unused
 from jutsu.models import SecurityEventType
@@ -26,3 +28,14 @@ def second_factor_remove(*, authenticator: Authenticator, removed_by, request=No
             request=request,
             details={"target_username": user.username, "authenticator_id": pk, "type": kind, "by": "admin"},
         )
+
+
+def second_factor_verified_record(*, user, at=None) -> None:
+    """Remember that ``user`` just passed a second-factor check (sign-in or ``POST /api/2fa/validate``).
+
+    Actions that must be recent-second-factor protected (switching to ``online_live``) read it through
+    ``accounts.selectors.second_factor_verified_within``.
+    """
+    moment = at or timezone.now()
+    get_user_model().objects.filter(pk=user.pk).update(second_factor_verified_at=moment)
+    user.second_factor_verified_at = moment

@@ -112,6 +112,8 @@ def test_passkey_as_second_factor_signs_in_without_totp(api, signed_in, password
     assert SecurityEvent.objects.filter(event_type="PASSKEY_AUTHENTICATED", user=viewer_user).exists()
     login = SecurityEvent.objects.filter(event_type="LOGIN_SUCCESS", user=viewer_user).order_by("-id").first()
     assert login.details["method"] == "password+passkey"
+    viewer_user.refresh_from_db()
+    assert viewer_user.second_factor_verified_at >= stored.last_used_at  # a recent second factor (live switch)
 
 
 def test_a_replayed_sign_count_is_rejected(api, signed_in, password, viewer_user):

@@ -38,3 +38,19 @@ def trade(
     return ledger_record_fill(
         order_id=order.pk, fill=Fill(qty, Decimal(price), Decimal(commission), at), context=context
     )
+
+
+def live_quotes_at(monkeypatch, price: str) -> None:
+    """Install a live quote source (the ``schwab`` slot of the chain) answering ``price`` for every symbol —
+    an implementation of the ``QuoteSource`` interface standing in for the broker's quotes."""
+    from trading.quotes import base
+    from trading.quotes.base import Quote, QuoteSource
+
+    class FixedQuotes(QuoteSource):
+        name = "schwab"
+
+        def quotes(self, symbols, *, at):
+            return {s: Quote(s, Decimal(price), at, self.name) for s in symbols}
+
+    monkeypatch.setitem(base._factories, "schwab", FixedQuotes)
+    monkeypatch.setenv("DATA_PRIMARY_SOURCE", "schwab")

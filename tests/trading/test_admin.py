@@ -71,3 +71,32 @@ def test_the_live_trading_records_are_read_only_in_the_admin(admin_client, model
         assert page.status_code == 200 and b"Save" not in page.content
         deleted = admin_client.post(reverse("admin:trading_livetrade_delete", args=[traded.pk]), {"post": "yes"})
         assert deleted.status_code == 403
+
+
+def _engine_action(admin_client, action: str):
+    url = reverse("admin:trading_enginestate_changelist")
+    admin_client.get(url)
+    return admin_client.post(url, {"action": action, "_selected_action": [1]}, follow=True)
+
+
+def test_the_admin_starts_and_stops_the_engine_through_the_services(admin_client):
+    from trading.models import EngineState
+
+    response = _engine_action(admin_client, "paper_action")
+    assert b"Engine running in paper mode." in response.content
+    state = EngineState.objects.get()
+    assert (state.state, state.mode, state.updated_by.username) == ("running", "paper", "admin")
+    _engine_action(admin_client, "engine_stop_action")
+    assert EngineState.objects.get().state == "stopped"
+    assert [h.state for h in EngineState.history.order_by("history_date")][-2:] == ["running", "stopped"]
+
+
+def test_the_admin_never_starts_online_live(admin_client):
+    from trading.models import EngineState
+
+    EngineState.objects.update_or_create(pk=1, defaults={"mode": "online_live", "state": "stopped"})
+    for action in ("engine_start_action", "engine_restart_action"):
+        response = _engine_action(admin_client, action)
+        assert b"Real-money trading (online_live) is never started from the admin" in response.content
+    assert EngineState.objects.get().state == "stopped"
+    assert _engine_action(admin_client, "engine_stop_action").status_code == 200

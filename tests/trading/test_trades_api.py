@@ -117,3 +117,54 @@ def test_the_list_as_csv_is_the_requested_page(viewer_api, trades):
 def test_anonymous_callers_get_401(anon_api):
     for path in ("/api/trades", "/api/trades/stats", "/api/trades/export", "/api/trades/1"):
         assert anon_api.get(path).status_code == 401
+
+
+@pytest.fixture
+def held(monkeypatch):
+    from strategies.services.registry import strategies_sync
+    from tests.trading.ledger_helpers import live_quotes_at
+
+    strategies_sync()
+    live_quotes_at(monkeypatch, "120")
+    return trade("v3_5b", "BUY", "QQQ", 10, "100", date(2020, 6, 25))
+
+
+def test_an_admin_trades_manually_through_the_executor(admin_api, viewer_api, held):
+    from trading.models import Position
+
+    order = {"strategy_id": "v3_5b", "mode": "paper", "symbol": "qqq", "side": "SELL", "quantity": 4}
+    assert viewer_api.post("/api/trades/execute", order, format="json").status_code == 403
+    response = admin_api.post("/api/trades/execute", order, format="json")
+    assert response.status_code == 201
+    (sold,) = response.json()["trades"]
+    assert (sold["action"], sold["quantity"], sold["reason"], sold["target_price"]) == (
+        "SELL",
+        "4.000000",
+        "Manual",
+        "120.000000",
+    )
+    assert Decimal(sold["fill_price"]) < Decimal("120")  # paper: the slippage model
+    assert Position.objects.get(symbol="QQQ").quantity == 6
+    detail = viewer_api.get(f"/api/trades/{sold['id']}").json()
+    assert detail["client_order_id"].endswith(":QQQ:SELL:manual:1")
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "detail"),
+    [
+        ({"symbol": "AAPL"}, 400, "symbol: v3_5b trades"),
+        ({"quantity": 11}, 400, "quantity: v3_5b holds 10.000000 QQQ in paper, cannot sell 11"),
+        ({"quantity": 0}, 400, "quantity:"),
+        ({"side": "SHORT"}, 400, "side:"),
+        ({"mode": "offline_mock"}, 404, "v3_5b has never traded in offline_mock"),
+        ({"mode": "online_live"}, 400, "confirm: a manual online_live trade trades real money"),
+        ({"mode": "online_live", "confirm": "YES"}, 403, "a manual online_live trade needs a second factor"),
+    ],
+)
+def test_manual_trades_are_validated(admin_api, held, change, status, detail):
+    from trading.models import LiveTrade
+
+    order = {"strategy_id": "v3_5b", "mode": "paper", "symbol": "QQQ", "side": "SELL", "quantity": 4, **change}
+    response = admin_api.post("/api/trades/execute", order, format="json")
+    assert response.status_code == status and response.json()["detail"].startswith(detail)
+    assert LiveTrade.objects.count() == 1

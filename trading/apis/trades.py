@@ -17,9 +17,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import PageInput, query_params_valid
+from jutsu.api import PageInput, query_params_valid, validated
 from jutsu.errors import NotFound
-from trading.models import LiveTrade
+from trading.models import LiveTrade, Side
 from trading.modes import Mode
 from trading.selectors import trade_get, trades_list, trades_stats
 
@@ -51,7 +51,7 @@ CSV_FIELDS = (
 
 class TradeFilterInput(serializers.Serializer):
     strategy_id = serializers.CharField(required=False, max_length=50)
-    mode = serializers.ChoiceField(choices=Mode.values, required=False)
+    mode = serializers.ChoiceField(choices=Mode.choices, required=False)
     symbol = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$", required=False, max_length=10)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
@@ -162,3 +162,38 @@ class TradeStatsApi(APIView):
     def get(self, request):
         params = query_params_valid(TradeFilterInput, request)
         return Response({"filters": {k: str(v) for k, v in params.items()}, **trades_stats(_filtered(params))})
+
+
+class TradeExecuteInput(serializers.Serializer):
+    strategy_id = serializers.CharField(max_length=50)
+    mode = serializers.ChoiceField(choices=Mode.choices)
+    symbol = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$", max_length=10)
+    side = serializers.ChoiceField(choices=Side.values)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    confirm = serializers.CharField(required=False, allow_blank=True, max_length=10)
+
+
+class TradeExecuteApi(APIView):
+    """A manual trade (reason ``Manual``) through the mode's executor, priced now; ``online_live`` needs the
+    typed ``YES`` and a second factor verified within five minutes."""
+
+    permission = "trades:execute"
+
+    @extend_schema(request=TradeExecuteInput, responses={201: TradeOutput(many=True)})
+    def post(self, request):
+        from trading.services.live_guard import live_switch_check
+        from trading.services.manual import trade_manual
+
+        params = validated(TradeExecuteInput, request.data)
+        if params["mode"] == Mode.ONLINE_LIVE:
+            live_switch_check(
+                user=request.user, confirm=params.get("confirm"), request=request, action="a manual online_live trade"
+            )
+        trades = trade_manual(
+            strategy_id=params["strategy_id"],
+            mode=params["mode"],
+            symbol=params["symbol"],
+            side=params["side"],
+            qty=params["quantity"],
+        )
+        return Response({"trades": TradeOutput(trades, many=True).data}, status=201)

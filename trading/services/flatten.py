@@ -13,18 +13,13 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from jutsu.errors import DataMissing, InvalidParameter, NotFound
-from jutsu.scheduler import calendar
+from jutsu.errors import InvalidParameter, NotFound
 from strategies.selectors import strategy_get
-from strategies.services.backtests import strategy_costs
-from trading import equity
-from trading.executors import executor_for
-from trading.models import Side, TradeReason
+from trading.models import Side
 from trading.modes import Mode
-from trading.quotes import quote_source_for
 from trading.selectors import account_get, positions_held
-from trading.services.ledger import TradeContext, account_value, positions_mark
-from trading.services.orders import ExecutionReport, OrderRequest, orders_execute, orders_record
+from trading.services.manual import manual_orders_execute, manual_quotes
+from trading.services.orders import ExecutionReport, OrderRequest
 
 CONFIRMATION = "YES"
 
@@ -61,36 +56,7 @@ def flatten(
     held = positions_held(strategy_id, mode)
     if not held:
         return FlattenResult(strategy_id, mode, ExecutionReport(), {})
-    quotes = quote_source_for(as_of, now=now).quotes(sorted(held), at=as_of)
-    missing = sorted(set(held) - set(quotes))
-    if missing:
-        raise DataMissing(f"no price for {', '.join(missing)} at {as_of.isoformat()}: nothing was sold")
-    requests = [OrderRequest(s, Side.SELL, int(p.quantity), quotes[s].price) for s, p in held.items()]
-    orders = orders_record(
-        strategy_id=strategy_id,
-        mode=mode,
-        day=calendar.market_date(as_of),
-        requests=requests,
-        reason=TradeReason.MANUAL,
-        manual_kind="flatten",
-    )
-    executor = executor_for(mode, costs=strategy_costs(strategy_id))
-    report = orders_execute(orders, executor=executor, context=TradeContext(reason=TradeReason.MANUAL), as_of=as_of)
-    prices = {s: q.price for s, q in quotes.items()}
-    positions_mark(strategy_id=strategy_id, mode=mode, prices=prices, at=as_of)
-    if mode != Mode.DRY_RUN:
-        account.refresh_from_db()
-        value = account_value(account, prices)
-        equity.equity_observe(
-            equity.EquityObservation(
-                strategy_id=strategy_id,
-                mode=mode,
-                source=equity.MANUAL,
-                timestamp=as_of,
-                total_equity=value.equity,
-                cash=value.cash,
-                positions_value=value.positions_value,
-                positions=value.positions,
-            )
-        )
+    prices = manual_quotes(sorted(held), as_of=as_of, now=now)
+    requests = [OrderRequest(s, Side.SELL, int(p.quantity), prices[s]) for s, p in held.items()]
+    report = manual_orders_execute(account=account, requests=requests, prices=prices, kind="flatten", as_of=as_of)
     return FlattenResult(strategy_id, mode, report, {s: int(p.quantity) for s, p in held.items()})

@@ -1,4 +1,4 @@
-"""A schedule that follows a runtime parameter changes with its overrides — at once, and back at their expiry."""
+"""The daily_trading schedule follows the trading time's overrides — at once, and back at their expiry."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from jutsu.conf.resolver import resolve_value
 from jutsu.models import ConfigOverride
-from jutsu.scheduler.registry import _JOBS, job
 from jutsu.scheduler.schedules import schedules_sync
 from jutsu.services.config_overrides import config_override_deactivate, config_override_set
 from jutsu.tasks import config_overrides_expire_task
@@ -19,28 +17,22 @@ from jutsu.tasks import config_overrides_expire_task
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-TIMES = {"open": ("30", "9"), "15min_after_open": ("45", "9"), "close": ("0", "16")}
+REGULAR = [("9", "45")]  # the default trading time, 15 minutes after the open
+AT_CLOSE = [("13", "0"), ("16", "0")]  # close: the half-day entry and the regular one
 
 
 @pytest.fixture
 def timed_job(monkeypatch):
-    """A job scheduled at the trading time (as ``daily_trading`` is)."""
+    """The trading job, whose beat rows follow ``trading.execution_time``."""
     monkeypatch.delenv("EXECUTION_TIME", raising=False)
-
-    def schedule():
-        minute, hour = TIMES[resolve_value("trading.execution_time")]
-        return [{"minute": minute, "hour": hour, "day_of_week": "mon-fri"}]
-
-    job("test_timed", description="follows the trading time", schedule=schedule)(lambda ctx: None)
-    yield "job:test_timed"
-    _JOBS.pop("test_timed", None)
+    return "daily_trading"
 
 
-def _crontab(name: str) -> tuple[str, str]:
+def _crontab(job_name: str) -> list[tuple[str, str]]:
     from django_celery_beat.models import PeriodicTask
 
-    crontab = PeriodicTask.objects.select_related("crontab").get(name=name).crontab
-    return crontab.hour, crontab.minute
+    rows = PeriodicTask.objects.select_related("crontab").filter(name__startswith=f"job:{job_name}")
+    return sorted((t.crontab.hour, t.crontab.minute) for t in rows if t.name.split("#")[0] == f"job:{job_name}")
 
 
 def _queued_expiry_etas() -> list[str]:
@@ -62,7 +54,7 @@ def test_an_override_moves_the_schedule_at_once_and_its_expiry_moves_it_back(
         pytest.skip("reads the queued expiry task from the embedded file broker")
     _queued_expiry_etas()
     schedules_sync()
-    assert _crontab(timed_job) == ("9", "45")  # the default, 15 minutes after the open
+    assert _crontab(timed_job) == REGULAR  # the default, 15 minutes after the open
     with time_machine.travel(T0, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             override = config_override_set(
@@ -72,13 +64,13 @@ def test_an_override_moves_the_schedule_at_once_and_its_expiry_moves_it_back(
                 user=admin_user,
                 expires_at=T0 + timedelta(hours=2),
             )
-        assert _crontab(timed_job) == ("16", "0")
+        assert _crontab(timed_job) == AT_CLOSE
         (eta,) = _queued_expiry_etas()
         assert datetime.fromisoformat(eta) == T0 + timedelta(hours=2)  # the expiry task is due at the expiry
     after = T0 + timedelta(hours=2, seconds=1)
     with time_machine.travel(after, tick=False), django_capture_on_commit_callbacks(execute=True):
         assert config_overrides_expire_task.apply().get() == 1  # what the worker runs at the ETA
-    assert _crontab(timed_job) == ("9", "45")
+    assert _crontab(timed_job) == REGULAR
     override.refresh_from_db()
     assert (override.is_active, override.deactivation_reason) == (False, "expired")
     history = [(h.history_type, h.is_active) for h in override.history.order_by("history_date")]
@@ -93,10 +85,10 @@ def test_deactivating_an_override_moves_the_schedule_back_at_once(
         override = config_override_set(
             parameter="trading.execution_time", value="open", reason="try the open", user=admin_user
         )
-    assert _crontab(timed_job) == ("9", "30")
+    assert _crontab(timed_job) == [("9", "30")]
     with django_capture_on_commit_callbacks(execute=True):
         config_override_deactivate(override_id=override.pk, user=admin_user)
-    assert _crontab(timed_job) == ("9", "45")
+    assert _crontab(timed_job) == REGULAR
 
 
 def test_beat_expires_overdue_overrides_when_the_expiry_task_was_lost(
@@ -115,10 +107,10 @@ def test_beat_expires_overdue_overrides_when_the_expiry_task_was_lost(
                 expires_at=T0 + timedelta(hours=1),
             )
         schedules_sync()
-        assert _crontab(timed_job) == ("16", "0")
+        assert _crontab(timed_job) == AT_CLOSE
     with time_machine.travel(T0 + timedelta(hours=1, minutes=1), tick=False):
         scheduler = HeartbeatDatabaseScheduler.__new__(HeartbeatDatabaseScheduler)  # only its safety net
         with django_capture_on_commit_callbacks(execute=True):
             scheduler._expire_overrides()
     assert ConfigOverride.objects.get().is_active is False
-    assert _crontab(timed_job) == ("9", "45")
+    assert _crontab(timed_job) == REGULAR
