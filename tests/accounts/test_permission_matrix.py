@@ -108,6 +108,10 @@ def test_the_walk_finds_the_known_endpoints():
     routes = {e.route for e in ENDPOINTS}
     assert {"api/users", "api/auth/me", "api/status/health", "accounts/", "accounts/login/"} <= routes
     assert {"api/trades", "api/trades/stats", "api/trades/export", "api/trades/<int:trade_id>"} <= routes
+    assert {"api/trades/execute", "api/status", "api/status/regime", "api/strategies/status"} <= routes
+    assert {"api/strategies/primary/state", "api/strategies/<slug:strategy_id>/state"} <= routes
+    assert {f"api/control/{name}" for name in ("state", "start", "stop", "restart", "mode", "flatten")} <= routes
+    assert {"api/control/scheduler", "api/control/data-staleness", "api/control/data-refresh"} <= routes
     assert {"api/optimizations", "api/optimizations/<int:run_id>", "optimizations/", "optimizations/new/"} <= routes
 
 
