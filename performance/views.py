@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.permissions import permission_required
 from performance import pages
 from performance.forms import ModeForm, PerformanceFilterForm
 from performance.selectors import daily_performance_overview
+from trading.broker.status import schwab_overview
 
 
 @permission_required("dashboard:read")
 def overview(request):
     mode = ModeForm(request.GET).mode_or_default()
     context = pages.overview_context(daily_performance_overview(mode), mode=mode)
+    context["schwab"] = schwab_overview(now=timezone.now())
     return render(request, "performance/overview.html", context)
 
 

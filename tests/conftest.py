@@ -62,6 +62,16 @@ def admin_client(admin_user) -> Client:
     return client
 
 
+@pytest.fixture
+def schwab_credentials(monkeypatch):
+    """The Schwab app key and secret, as the environment gives them."""
+    for name in ("SCHWAB_API_KEY_FILE", "SCHWAB_APP_SECRET_FILE", "SCHWAB_TOKEN_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCHWAB_API_KEY", "app-key-123")
+    monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-456")
+    return "app-key-123", "app-secret-456"
+
+
 # --- no credential in any log line, across the whole suite --------------------------------------------
 
 _SUITE_LOG: list[str] = []

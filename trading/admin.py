@@ -9,6 +9,9 @@ positions equal to their trades). The engine state is read-only too; its actions
 the engine through the same services as ``manage.py engine`` and the control API. Trading real money
 (``online_live``) is never started from here — that needs the typed confirmation and a recent second factor
 of the control API.
+
+The broker token is shown without its (encrypted) content and changes only through the Schwab login API;
+reconciliation reports are written by the ``reconciliation`` job.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from jutsu.admin_base import ReadOnlyAdmin
 from trading.marketdata.corrections import market_data_set_validity
 from trading.models import (
+    BrokerToken,
     DataAuditLog,
     DataMetadata,
     EngineState,
@@ -26,6 +30,7 @@ from trading.models import (
     MarketData,
     Order,
     Position,
+    ReconciliationReport,
     RegimeState,
     StrategyRunResult,
     TradingAccount,
@@ -236,3 +241,26 @@ class EngineStateAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
         from trading.services.engine import engine_start
 
         self._run(request, engine_start, mode="paper")
+
+
+# ── Broker ─────────────────────────────────────────────────────────────────────────────────────────
+
+
+@admin.register(BrokerToken)
+class BrokerTokenAdmin(ReadOnlyAdmin):
+    list_display = ("broker", "refresh_issued_at", "refresh_expires_at", "access_expires_at", "expiry_alert_tier")
+    exclude = ("token_encrypted",)
+
+    @admin.display(description="Refresh token expires")
+    def refresh_expires_at(self, obj: BrokerToken):
+        return obj.refresh_expires_at
+
+
+@admin.register(ReconciliationReport)
+class ReconciliationReportAdmin(ReadOnlyAdmin):
+    list_display = (
+        "trading_date", "broker", "status", "matched", "missing_locally", "missing_at_broker", "price_mismatches",
+        "quantity_mismatches", "checked_at",
+    )  # fmt: skip
+    list_filter = ("status", "broker")
+    date_hierarchy = "trading_date"

@@ -125,6 +125,31 @@ def test_overview_query_count_does_not_grow_with_strategies_or_days(viewer_clien
     assert small <= 7
 
 
+def test_overview_shows_the_schwab_logins_time_left(viewer_client, schwab_credentials):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from tests.trading.schwab import store_token
+
+    now = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        html = page_html(viewer_client.get("/"))
+        assert "Schwab login:" in html and "not logged in" in html
+        store_token(issued_at=now - timedelta(days=5, hours=3))
+        html = page_html(viewer_client.get("/"))
+        assert "connected · refresh token expires 2026-11-26 11:00 UTC (1 d 21 h left — log in again soon)" in html
+        assert "tier-2d" in html
+    with time_machine.travel(now + timedelta(days=3), tick=False):
+        assert "<strong>expired</strong> 2026-11-26 11:00 UTC" in page_html(viewer_client.get("/"))
+
+
+def test_overview_says_nothing_about_schwab_on_a_paper_only_installation(viewer_client, monkeypatch):
+    for name in ("SCHWAB_API_KEY", "SCHWAB_APP_SECRET", "SCHWAB_API_KEY_FILE", "SCHWAB_APP_SECRET_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert "Schwab login" not in page_html(viewer_client.get("/"))
+
+
 # --- overrides banner ---------------------------------------------------------------------------------------
 
 

@@ -52,16 +52,6 @@ def live_events(monkeypatch) -> list[dict]:
     return sent
 
 
-@pytest.fixture
-def schwab_credentials(monkeypatch):
-    """The Schwab app key and secret, as the environment gives them."""
-    for name in ("SCHWAB_API_KEY_FILE", "SCHWAB_APP_SECRET_FILE", "SCHWAB_TOKEN_PATH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SCHWAB_API_KEY", "app-key-123")
-    monkeypatch.setenv("SCHWAB_APP_SECRET", "app-secret-456")
-    return "app-key-123", "app-secret-456"
-
-
 @pytest.fixture(scope="module")
 def _real_bars_module(django_db_setup, django_db_blocker):
     """Real QQQ/TQQQ/TLT/TMF/PSQ bars imported once for the module (committed), removed afterwards."""

@@ -100,3 +100,33 @@ def test_the_admin_never_starts_online_live(admin_client):
         assert b"Real-money trading (online_live) is never started from the admin" in response.content
     assert EngineState.objects.get().state == "stopped"
     assert _engine_action(admin_client, "engine_stop_action").status_code == 200
+
+
+def test_the_broker_token_admin_never_shows_the_token(admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.trading.schwab import ACCESS_TOKEN, store_token
+
+    row = store_token(issued_at=timezone.now() - timedelta(days=1))
+    listing = admin_client.get(reverse("admin:trading_brokertoken_changelist"))
+    detail = admin_client.get(reverse("admin:trading_brokertoken_change", args=[row.pk]))
+    assert listing.status_code == detail.status_code == 200
+    for page in (listing, detail):
+        html = page.content.decode()
+        assert row.token_encrypted not in html and ACCESS_TOKEN not in html
+    assert admin_client.get(reverse("admin:trading_brokertoken_add")).status_code == 403
+
+
+def test_reconciliation_reports_are_listed_read_only(admin_client):
+    from datetime import date
+
+    from trading.models import ReconciliationReport
+
+    ReconciliationReport.objects.create(
+        broker="schwab", trading_date=date(2026, 11, 24), status="mismatch", missing_locally=1,
+        checked_at=datetime(2026, 11, 24, 22, tzinfo=UTC),
+    )  # fmt: skip
+    assert admin_client.get(reverse("admin:trading_reconciliationreport_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:trading_reconciliationreport_add")).status_code == 403

@@ -42,10 +42,12 @@ def token_expiry_check_job(ctx: JobContext) -> JobResult:
 
 def _traded_live(ctx: JobContext) -> bool:
     """The engine is in ``online_live``, or a live order was recorded for the day (a mode switch mid-day)."""
-    from trading.models import EngineState, Order
+    from trading.models import Order
+    from trading.services.engine import engine_state_get
 
-    mode = EngineState.objects.filter(pk=EngineState.SINGLETON_PK).values_list("mode", flat=True).first()
-    return mode == Mode.ONLINE_LIVE or Order.objects.filter(mode=Mode.ONLINE_LIVE, trading_date=ctx.today).exists()
+    if engine_state_get().mode == Mode.ONLINE_LIVE:
+        return True
+    return Order.objects.filter(mode=Mode.ONLINE_LIVE, trading_date=ctx.today).exists()
 
 
 @job(

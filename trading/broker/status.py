@@ -96,3 +96,24 @@ def schwab_status(*, now: datetime) -> dict[str, Any]:
         "account_selection": "SCHWAB_ACCOUNT_HASH" if configured_hash else "first account of the login",
         "pending_authorization": schwab_pending_authorization(now=now),
     }
+
+
+def schwab_overview(*, now: datetime) -> dict[str, Any] | None:
+    """The Schwab login line of the overview page (one query); ``None`` when Schwab is neither configured nor
+    logged in (a paper-only installation shows nothing)."""
+    row = broker_token_get()
+    configured = schwab_configured()
+    if row is None and not configured:
+        return None
+    if row is None:
+        return {"state": "absent", "tier": None, "expires_at": None, "left": ""}
+    token = schwab_token_status(now=now, row=row)
+    seconds = token["refresh_token_seconds_left"]
+    days, rest = divmod(seconds, 86400)
+    left = f"{days} d {rest // 3600} h" if days else f"{rest // 3600} h {rest % 3600 // 60} min"
+    return {
+        "state": "expired" if token["refresh_token_expired"] else "connected",
+        "tier": token["expiry_tier"],
+        "expires_at": row.refresh_expires_at,
+        "left": left,
+    }
