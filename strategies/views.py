@@ -90,10 +90,13 @@ def _start(data: dict, user):
         strategy_id=data["strategy_id"],
         start=data["start"],
         end=data["end"],
-        space=data["grid_values"],
+        space=data["space"],
         fixed_params=data["fixed_values"],
         metric=data["metric"],
         is_bars=data["is_bars"],
         oos_bars=data["oos_bars"],
+        n_trials=data["trials"],
+        seed=data.get("seed"),
+        batch_size=data["batch_size"],
     )
     return optimization_run_start(request, execution="celery", user=user)

@@ -44,6 +44,24 @@ SCHEMA = "optuna"
 _storages: dict[str, optuna.storages.RDBStorage] = {}
 
 
+def search_range_from_text(text: str) -> dict[str, Any]:
+    """A search dimension written as text: ``low:high`` or ``low:high:step`` → a numeric range,
+    ``a,b,c`` → choices. The values stay text: the strategy's parameter specs convert and check them.
+
+    Raises ``ValueError`` naming the text when it is neither.
+    """
+    value = text.strip()
+    if ":" in value:
+        parts = [part.strip() for part in value.split(":")]
+        if len(parts) not in (2, 3) or not all(parts):
+            raise ValueError(f"{text!r}: write low:high or low:high:step")
+        return dict(zip(("low", "high", "step"), parts, strict=False))
+    choices = [choice.strip() for choice in value.split(",") if choice.strip()]
+    if not choices:
+        raise ValueError(f"{text!r}: write low:high, low:high:step or a list of choices a, b, c")
+    return {"choices": choices}
+
+
 def search_study_name() -> str:
     """A fresh, globally unique study name (ids of runs repeat across databases, e.g. in tests)."""
     return f"jutsu-{uuid.uuid4().hex}"

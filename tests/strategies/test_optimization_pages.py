@@ -167,3 +167,33 @@ def test_search_detail_puts_every_searched_parameter_in_the_heatmap(market, view
     assert response.status_code == 200 and "Bayesian search" in response.content.decode()
     data = chart_data(response)
     assert data["parameters"] == ["fast", "slow"] and len(data["results"]) == run.total_trials
+
+
+def test_admin_starts_a_bayesian_search_from_the_page(market, admin_client, django_capture_on_commit_callbacks):
+    form = {"kind": "search", "strategy_id": "sma_crossover", "start": "2014-01-02", "end": "2016-12-30"}
+    form.update(ranges="fast: 5:60\nslow: 80:200:10", params="symbol = QQQ", trials=4, batch_size=2, seed=7)
+    form.update(metric="sharpe", is_bars=252, oos_bars=63, paths=1000, method="bootstrap")
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post("/optimizations/new/", form)
+    finally:
+        celery_app.conf.task_always_eager = False
+    run = OptimizationRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/optimizations/{run.pk}/"
+    run.refresh_from_db()
+    assert run.kind == "search" and run.status == "completed" and run.total_trials == 4
+    assert run.space == {
+        "fast": {"type": "int", "low": 5, "high": 60},
+        "slow": {"type": "int", "low": 80, "high": 200, "step": 10},
+    }
+    assert run.options["seed"] == 7
+
+
+def test_an_unreadable_search_range_names_the_parameter_and_stores_nothing(market, admin_client):
+    form = {"kind": "search", "strategy_id": "sma_crossover", "start": "2014-01-02", "end": "2016-12-30"}
+    form.update(ranges="fast: 5:60\nslow: 80:", metric="sharpe", is_bars=252, oos_bars=63, paths=10, method="bootstrap")
+    response = admin_client.post("/optimizations/new/", form)
+    assert response.status_code == 400
+    assert "search range slow: &#x27;80:&#x27;: write low:high or low:high:step" in response.content.decode()
+    assert not OptimizationRun.objects.exists()

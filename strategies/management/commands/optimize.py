@@ -38,6 +38,7 @@ from strategies.services.optimization_runs import (
     optimization_run_start,
     optimization_run_work_locally,
 )
+from strategies.services.optimization_search import search_range_from_text
 from strategies.services.optimization_trials import claim_timeout
 
 SHOWN = 10
@@ -60,13 +61,10 @@ def _grid_values(text: str) -> list[str]:
 
 def _range(text: str) -> dict[str, Any]:
     """``low:high[:step]`` → a numeric range; ``a,b,c`` → choices."""
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) not in (2, 3):
-            raise CommandError(f"--range value {text!r}: use low:high or low:high:step")
-        keys = ("low", "high", "step")
-        return {k: v for k, v in zip(keys, parts, strict=False)}
-    return {"choices": _grid_values(text)}
+    try:
+        return search_range_from_text(text)
+    except ValueError as exc:
+        raise CommandError(f"--range value {exc}") from exc
 
 
 def _dump(document: dict[str, Any], path: str) -> None:
