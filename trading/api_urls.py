@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trading.apis import control, status, trades
+from trading.apis import control, indicators, status, trades
 from trading.broker import apis as broker_apis
 
 app_name = "trading-api"
@@ -33,4 +33,7 @@ urlpatterns: list = [
     path("control/flatten", control.FlattenApi.as_view(), name="control-flatten"),
     path("control/data-staleness", control.DataStalenessApi.as_view(), name="control-data-staleness"),
     path("control/data-refresh", control.DataRefreshApi.as_view(), name="control-data-refresh"),
+    path("indicators", indicators.IndicatorsApi.as_view(), name="indicators"),
+    path("indicators/history", indicators.IndicatorHistoryApi.as_view(), name="indicator-history"),
+    path("indicators/descriptions", indicators.IndicatorDescriptionsApi.as_view(), name="indicator-descriptions"),
 ]

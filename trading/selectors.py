@@ -7,7 +7,7 @@ Market data (valid bars only, as plain pandas/python values for the engine and o
 Live trading (ledger, runs, engine): ``account_get``, ``positions_held``, ``trades_list``, ``trade_get``,
 ``trades_stats``, ``orders_of_day``, ``closed_trade_pnls``, ``regime_state_latest``, ``trading_run_latest``;
 for the status pages: ``market_data_staleness``, ``regime_states_latest``, ``strategy_run_results_latest``,
-``accounts_with_positions``.
+``accounts_with_positions``, ``regime_states_history``.
 """
 
 from __future__ import annotations
@@ -452,3 +452,19 @@ def accounts_with_positions(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str,
         if key in out:
             out[key][1].append(position)
     return out
+
+
+def regime_states_history(
+    *, strategy_id: str | None = None, mode: str | None = None, start: date | None = None, end: date | None = None
+):
+    """Regime rows oldest first, filtered by strategy, mode and trading-date range (inclusive). A lazy queryset."""
+    rows = RegimeState.objects.all()
+    if strategy_id:
+        rows = rows.filter(strategy_id=strategy_id)
+    if mode:
+        rows = rows.filter(mode=mode)
+    if start:
+        rows = rows.filter(trading_date__gte=start)
+    if end:
+        rows = rows.filter(trading_date__lte=end)
+    return rows.order_by("trading_date", "strategy_id", "mode")

@@ -124,6 +124,13 @@ def test_the_broker_endpoints_are_admin_only_except_their_status():
     assert declared[("api/schwab/token", "DELETE")] == "broker:manage"
 
 
+def test_the_indicator_endpoints_are_read_by_viewers():
+    declared = {(e.route, method): permission for e in ENDPOINTS for method, permission in e.permissions}
+    for route in ("api/indicators", "api/indicators/history", "api/indicators/descriptions"):
+        assert declared[(route, "GET")] == "indicators:read"
+        assert "indicators:read" in VIEWER_PERMISSIONS
+
+
 def test_every_endpoint_declares_a_known_permission_for_every_method():
     problems = []
     for endpoint, method, permission in CASES:
