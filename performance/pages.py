@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from accounts.permissions import user_has_permission
 from jutsu.conf.resolver import resolve_value
 from performance.forms import DEFAULT_MODE, DEFAULT_RANGE, RANGE_CHOICES, PerformanceFilterForm
 from performance.models import EntityType
@@ -26,10 +27,25 @@ from performance.selectors import (
 from strategies import display
 from strategies.engine.analyzer import analyze_performance
 from strategies.models import Strategy
+from strategies.ranges import RunRange, strategy_run_ranges
 from strategies.selectors import strategies_list
 from trading.modes import Mode
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 160, 40, 2
+
+#: Who is shown commands in empty states: admins (who may run backtests). Viewers are told what an admin can do.
+ADMIN_HINTS_PERMISSION = "backtests:run"
+
+
+def admin_hints(user) -> bool:
+    """True when empty states may show ``manage.py`` commands to ``user`` (an admin), not only what an admin can do."""
+    return user_has_permission(user, ADMIN_HINTS_PERMISSION)
+
+
+def empty_run_ranges(strategies: list[Strategy]) -> dict[str, RunRange]:
+    """The dates a backtest of each of these strategies (those without rows) can cover with the stored bars, for
+    the empty states' hints (no queries when every strategy has rows)."""
+    return strategy_run_ranges(strategies) if strategies else {}
 
 
 # --- overview ------------------------------------------------------------------------------------------------
@@ -65,8 +81,12 @@ def overview_card(item: OverviewItem) -> dict[str, Any]:
     }
 
 
-def overview_context(items: list[OverviewItem], *, mode: str) -> dict[str, Any]:
+def overview_context(items: list[OverviewItem], *, mode: str, user=None) -> dict[str, Any]:
+    """The overview's cards; a strategy without rows in ``mode`` gets the dates its hint may use (``run_range``)."""
     cards = [overview_card(item) for item in items]
+    ranges = empty_run_ranges([card["strategy"] for card in cards if not card["latest"]])
+    for card in cards:
+        card["run_range"] = ranges.get(card["strategy"].strategy_id)
     return {
         "mode": mode,
         "mode_label": Mode(mode).label,
@@ -74,6 +94,7 @@ def overview_context(items: list[OverviewItem], *, mode: str) -> dict[str, Any]:
         "cards": cards,
         "has_data": any(card["latest"] for card in cards),
         "last_eod": eod_status_recent(days=1).first(),
+        "admin_hints": admin_hints(user),
     }
 
 
@@ -178,11 +199,13 @@ def _chart_payload(series: ChartSeries, label: str) -> dict[str, Any]:
     }
 
 
-def performance_context(selection: PerformanceSelection, strategies: list[Strategy]) -> dict[str, Any]:
-    """Charts, KPI table and the resolved date range for one selection (3 queries whatever the range)."""
+def performance_context(selection: PerformanceSelection, strategies: list[Strategy], *, user=None) -> dict[str, Any]:
+    """Charts, KPI table and the resolved date range for one selection (3 queries whatever the range); without
+    any row, the dates the empty state's hint may use (``run_range``, of the first selected strategy)."""
     names = {s.strategy_id: s.display_name for s in strategies}
     as_of = daily_performance_latest_date(selection.strategy_ids, selection.mode) if selection.strategy_ids else None
     context: dict[str, Any] = {
+        "admin_hints": admin_hints(user),
         "selection": selection,
         "as_of": as_of,
         "range_choices": [choice for choice in RANGE_CHOICES if choice[0] != "custom"],
@@ -192,6 +215,8 @@ def performance_context(selection: PerformanceSelection, strategies: list[Strate
         "chart_data": None,
     }
     if as_of is None:
+        first = [s for s in strategies if s.strategy_id in selection.strategy_ids[:1]]
+        context["run_range"] = empty_run_ranges(first).get(selection.strategy_ids[0]) if first else None
         return context
     start, end = range_bounds(selection.range, as_of=as_of, start=selection.start, end=selection.end)
     by_id = {s.strategy_id: s for s in strategies}

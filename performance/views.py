@@ -15,7 +15,7 @@ from trading.broker.status import schwab_overview
 @permission_required("dashboard:read")
 def overview(request):
     mode = ModeForm(request.GET).mode_or_default()
-    context = pages.overview_context(daily_performance_overview(mode), mode=mode)
+    context = pages.overview_context(daily_performance_overview(mode), mode=mode, user=request.user)
     context["schwab"] = schwab_overview(now=timezone.now())
     return render(request, "performance/overview.html", context)
 
@@ -27,5 +27,5 @@ def performance(request):
         request.GET or None, strategy_choices=[(s.strategy_id, s.display_name) for s in strategies]
     )
     selection = pages.performance_selection(form, strategies)
-    context = pages.performance_context(selection, strategies)
+    context = pages.performance_context(selection, strategies, user=request.user)
     return render(request, "performance/performance.html", {**context, "form": form, "strategies": strategies})

@@ -36,11 +36,56 @@ BarReader = Callable[..., dict[str, pd.DataFrame]]
 
 _reader: BarReader | None = None
 
+#: ``coverage(symbols) -> {SYMBOL: (first_date, last_date)}``: the first and last stored valid daily bar of each
+#: symbol; a symbol without bars is left out. One query for all symbols.
+CoverageReader = Callable[[list[str]], dict[str, tuple[date, date]]]
+
+_coverage: CoverageReader | None = None
+
+#: Bars a run needs after its warm-up to be worth running (the demo and the pages' hints use it).
+MIN_RUN_BARS = 20
+
 
 def bars_reader_install(reader: BarReader | None) -> None:
     """Install the market-data reader (``trading`` does this in ``ready()``; ``None`` removes it)."""
     global _reader
     _reader = reader
+
+
+def bars_coverage_install(reader: CoverageReader | None) -> None:
+    """Install the coverage reader (``trading`` does this in ``ready()``; ``None`` removes it)."""
+    global _coverage
+    _coverage = reader
+
+
+def bars_coverage(symbols: Iterable[str]) -> dict[str, tuple[date, date]]:
+    """First and last stored daily bar of each of ``symbols`` that has bars (one query)."""
+    if _coverage is None:
+        raise ConfigError("no market-data coverage reader is installed: the 'trading' app must be in INSTALLED_APPS")
+    return _coverage(list(dict.fromkeys(symbols)))
+
+
+def bars_range_available(
+    strategy: Strategy, coverage: Mapping[str, tuple[date, date]], *, min_bars: int = MIN_RUN_BARS
+) -> tuple[date, date]:
+    """The longest range a run of ``strategy`` can cover with the stored bars: from the first trading day after
+    its warm-up (:func:`warmup_bars`) to the last date every required symbol covers.
+
+    ``coverage`` is :func:`bars_coverage` of (at least) the required symbols. :class:`DataMissing` names the
+    symbols without bars, or says how short the common history is (fewer than ``min_bars`` after the warm-up).
+    """
+    from jutsu.scheduler.calendar import trading_days
+
+    missing = [s for s in strategy.required_symbols if s not in coverage]
+    if missing:
+        raise DataMissing(f"no bars for {', '.join(missing)}")
+    first = max(coverage[s][0] for s in strategy.required_symbols)
+    last = min(coverage[s][1] for s in strategy.required_symbols)
+    days = trading_days(first, last) if first <= last else []
+    warmup = warmup_bars(strategy)
+    if len(days) <= warmup + min_bars:
+        raise DataMissing(f"not enough history ({len(days)} days) for a {warmup}-bar warm-up")
+    return days[warmup], last
 
 
 def bars_read(symbols: Iterable[str], start: date, end: date, *, warmup_bars: int = 0) -> dict[str, pd.DataFrame]:

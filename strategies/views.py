@@ -10,16 +10,28 @@ from accounts.permissions import permission_required, user_has_permission
 from jutsu.errors import JutsuError
 from strategies import pages, pages_optimization, selectors
 from strategies.forms import OptimizationStartForm
+from strategies.ranges import strategy_run_ranges
 from strategies.services.optimization_analysis import optimization_montecarlo_execute
 from strategies.services.optimization_runs import OptimizationRequest, optimization_run_start
 
 BACKTESTS_PER_PAGE = 50
+#: Empty states show commands to those who may run them (admins); viewers read what an admin can do.
+COMMANDS_PERMISSION = "backtests:run"
 
 
 @permission_required("dashboard:read")
 def backtest_list(request):
     page = Paginator(selectors.backtest_runs_list(), BACKTESTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "strategies/backtest_list.html", {"page": page, "runs": page.object_list})
+    context = {
+        "page": page,
+        "runs": page.object_list,
+        "can_start": user_has_permission(request.user, COMMANDS_PERMISSION),
+    }
+    if not page.object_list:
+        # the empty state's example: the first active strategy over the dates its stored bars allow
+        example = selectors.strategies_list(active_only=True).order_by("-is_primary", "execution_order").first()
+        context["example"] = strategy_run_ranges([example])[example.strategy_id] if example else None
+    return render(request, "strategies/backtest_list.html", context)
 
 
 @permission_required("dashboard:read")
@@ -27,7 +39,11 @@ def backtest_detail(request, run_id: int):
     run = selectors.backtest_run_get(run_id)
     if run is None:
         raise Http404(f"backtest run {run_id} not found")
-    return render(request, "strategies/backtest_detail.html", pages.backtest_detail_context(run))
+    context = {
+        **pages.backtest_detail_context(run),
+        "can_start": user_has_permission(request.user, COMMANDS_PERMISSION),
+    }
+    return render(request, "strategies/backtest_detail.html", context)
 
 
 # --------------------------------------------------------------------------------------- optimisation
@@ -39,7 +55,7 @@ OPTIMIZATIONS_PER_PAGE = 50
 def optimization_list(request):
     runs = selectors.optimization_runs_list()
     page = Paginator(runs, OPTIMIZATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    can_start = user_has_permission(request.user, "backtests:run")
+    can_start = user_has_permission(request.user, COMMANDS_PERMISSION)
     return render(
         request, "strategies/optimization_list.html", {"page": page, "runs": page.object_list, "can_start": can_start}
     )
@@ -50,7 +66,11 @@ def optimization_detail(request, run_id: int):
     run = selectors.optimization_run_get(run_id)
     if run is None:
         raise Http404(f"optimisation run {run_id} not found")
-    return render(request, "strategies/optimization_detail.html", pages_optimization.optimization_detail_context(run))
+    context = {
+        **pages_optimization.optimization_detail_context(run),
+        "can_start": user_has_permission(request.user, COMMANDS_PERMISSION),
+    }
+    return render(request, "strategies/optimization_detail.html", context)
 
 
 @permission_required("backtests:run")

@@ -191,6 +191,18 @@ def market_data_coverage(symbol: str, *, timeframe: str = DAILY) -> Coverage:
     return _coverage(row)
 
 
+def market_data_coverage_ranges(symbols: Iterable[str], *, timeframe: str = DAILY) -> dict[str, tuple[date, date]]:
+    """``{SYMBOL: (first_date, last_date)}`` of the valid stored bars of each symbol that has any (one query on
+    the coverage table; ``strategies.bars`` reads it through its port)."""
+    wanted = sorted({s.strip().upper() for s in symbols})
+    rows = DataMetadata.objects.filter(symbol__in=wanted, timeframe=timeframe, valid_bar_count__gt=0)
+    return {
+        cov.symbol: (cov.first_date, cov.last_date)
+        for cov in map(_coverage, rows)
+        if cov.first_date is not None and cov.last_date is not None
+    }
+
+
 def market_data_coverage_all(*, timeframe: str | None = None) -> list[Coverage]:
     """Coverage of every stored series, by symbol."""
     rows = DataMetadata.objects.all()

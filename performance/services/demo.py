@@ -10,17 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from jutsu.errors import DataMissing
-from jutsu.scheduler.calendar import trading_days
-from strategies.engine.strategy import get_strategy_class
 from strategies.models import BacktestRun, Strategy
+from strategies.ranges import strategy_run_range
 from strategies.selectors import backtest_run_completed
-from strategies.services.backtests import WARMUP_MARGIN, BacktestRequest, backtest_run_execute
-from strategies.services.registry import strategy_effective_params
-from trading.selectors import market_data_coverage
-
-#: bars a demo backtest needs after its warm-up to be worth showing
-MIN_DEMO_BARS = 20
+from strategies.services.backtests import BacktestRequest, backtest_run_execute
 
 
 @dataclass
@@ -38,18 +31,7 @@ class DemoHistory:
 
 def demo_backtest_range(strategy: Strategy) -> tuple[date, date]:
     """First tradable date (after warm-up) and last date that every required symbol of ``strategy`` covers."""
-    engine = get_strategy_class(strategy.strategy_class)(strategy_effective_params(strategy))
-    coverages = [market_data_coverage(symbol) for symbol in engine.required_symbols]
-    missing = [c.symbol for c in coverages if not c.has_data]
-    if missing:
-        raise DataMissing(f"no bars for {', '.join(missing)}")
-    first = max(c.first_date for c in coverages)
-    end = min(c.last_date for c in coverages)
-    days = trading_days(first, end)
-    warmup = engine.warmup_bars + WARMUP_MARGIN
-    if len(days) <= warmup + MIN_DEMO_BARS:
-        raise DataMissing(f"not enough history ({len(days)} days) for a {warmup}-bar warm-up")
-    return days[warmup], end
+    return strategy_run_range(strategy)
 
 
 def demo_history_load(strategy: Strategy) -> DemoHistory:

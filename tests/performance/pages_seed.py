@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils import timezone
 from jutsu.models import ConfigOverride
 from performance.models import DailyPerformance, EntityType
 from strategies.models import BacktestRun, BacktestStatus, Strategy
+from trading.models import DataMetadata
 
 CDN = re.compile(r"https?://(cdn|unpkg|cdnjs|code\.jquery|ajax\.googleapis|fonts\.googleapis)", re.I)
 
@@ -125,6 +126,19 @@ def daily_performance_create(
             )
         )
     return DailyPerformance.objects.bulk_create(rows)
+
+
+def coverage_create(symbols=("QQQ", "TQQQ"), *, first=date(2014, 1, 2), last=date(2026, 11, 27)) -> None:
+    """Coverage rows as an import leaves them: daily bars of ``symbols`` stored from ``first`` to ``last``."""
+    for symbol in symbols:
+        DataMetadata.objects.create(
+            symbol=symbol,
+            timeframe="1D",
+            first_bar_at=datetime(first.year, first.month, first.day, tzinfo=UTC),
+            last_bar_at=datetime(last.year, last.month, last.day, tzinfo=UTC),
+            bar_count=3000,
+            valid_bar_count=3000,
+        )
 
 
 def backtest_run_create(strategy: Strategy | None = None, *, days: int = 60, **fields) -> BacktestRun:

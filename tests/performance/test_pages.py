@@ -16,6 +16,7 @@ from strategies import display
 from tests.performance.pages_seed import (
     chart_payload,
     config_override_create,
+    coverage_create,
     daily_performance_create,
     page_html,
     strategy_create,
@@ -89,23 +90,68 @@ def test_overview_shows_each_active_strategy_with_latest_kpis_regime_and_sparkli
     assert "primary" in html
 
 
-def test_overview_says_how_to_seed_a_strategy_without_daily_performance(viewer_client):
+def _hinted_range(html: str, strategy_id: str) -> tuple[date, date]:
+    match = re.search(rf"python manage.py backtest {strategy_id} --start (\S+) --end (\S+) --json bt.json", html)
+    assert match, "no backtest command in the hint"
+    return date.fromisoformat(match.group(1)), date.fromisoformat(match.group(2))
+
+
+def _assert_range_of_the_stored_bars(start: date, end: date) -> None:
+    """The seeded coverage (2014-01-02 … 2026-11-27): the hint ends at the last bar and starts on the first trading
+    day after v3_5b's warm-up (its declared bars + the loader's margin), never at a date without bars."""
+    from jutsu.scheduler.calendar import trading_days
+    from strategies.bars import warmup_bars
+    from strategies.engine.strategy import get_strategy_class
+
+    warmup = warmup_bars(get_strategy_class("hierarchical_adaptive_v3_5b")({}))
+    assert end == date(2026, 11, 27)
+    assert date(2014, 1, 2) < start < end
+    assert len(trading_days(date(2014, 1, 2), start)) == warmup + 1
+
+
+def test_overview_shows_an_admin_how_to_seed_with_dates_that_have_bars(admin_client):
     strategy_create("v3_5b", primary=True)
+    coverage_create(("QQQ", "TQQQ"), first=date(2014, 1, 2), last=date(2026, 11, 27))
+    html = page_html(admin_client.get("/"))
+    assert "No daily performance yet" in html
+    _assert_range_of_the_stored_bars(*_hinted_range(html, "v3_5b"))
+    assert "backfill_daily_performance --strategy v3_5b --mode paper --from-backtest" in html
+    assert "2010-02-11" not in html and "2020-07-02" not in html
+
+
+def test_overview_tells_a_viewer_what_an_admin_can_do_instead_of_commands(viewer_client):
+    strategy_create("v3_5b", primary=True)
+    coverage_create(("QQQ", "TQQQ"), first=date(2014, 1, 2), last=date(2026, 11, 27))
     html = page_html(viewer_client.get("/"))
     assert "No daily performance yet" in html
-    assert "python manage.py backtest v3_5b" in html
-    assert "backfill_daily_performance --strategy v3_5b --mode paper --from-backtest" in html
+    assert "manage.py" not in html and "--start" not in html
+    assert "An admin can seed its history from a backtest" in html
+    assert "2026-11-27" in html  # the stored bars' range, as information
 
 
-def test_overview_without_strategies_says_to_sync_the_registry(viewer_client):
+def test_overview_tells_an_admin_to_import_bars_when_a_required_symbol_has_none(admin_client):
+    strategy_create("v3_5b", primary=True)
+    coverage_create(("QQQ",))
+    html = page_html(admin_client.get("/"))
+    assert "no bars for TQQQ" in html and "import_market_data" in html
+    assert "python manage.py backtest" not in html
+
+
+def test_overview_without_strategies_tells_an_admin_to_sync_the_registry_and_a_viewer_who_can(
+    admin_client, viewer_client
+):
+    html = page_html(admin_client.get("/"))
+    assert "No active strategies" in html and "python manage.py sync_strategies" in html
     html = page_html(viewer_client.get("/"))
-    assert "No active strategies" in html and "sync_strategies" in html
+    assert "No active strategies" in html and "An admin loads the strategy registry" in html
+    assert "manage.py" not in html
 
 
-def test_overview_mode_selector_reads_that_modes_rows(viewer_client, seeded):
-    html = page_html(viewer_client.get("/?mode=online_live"))
-    assert "No daily performance yet" in html and "--mode online_live" in html
-    assert '<option value="online_live" selected>' in html
+def test_overview_mode_selector_reads_that_modes_rows(admin_client, seeded):
+    html = page_html(admin_client.get("/?mode=online_live"))
+    assert "No daily performance yet" in html and '<option value="online_live" selected>' in html
+    # live rows come from live trading, never from a backtest
+    assert "--from-backtest" not in html and "Live rows appear after the first end-of-day finalisation" in html
 
 
 def test_overview_ignores_an_unknown_mode(viewer_client, seeded):
@@ -231,17 +277,27 @@ def test_performance_growth_series_starts_at_zero_for_the_range(viewer_client, s
         assert len(series["equity"]) == len(series["dates"]) == len(series["drawdown"])
 
 
-def test_performance_page_empty_range_and_empty_mode_say_what_to_do(viewer_client, seeded):
-    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&start=2030-01-01&end=2030-02-01"))
+def test_performance_page_empty_range_and_empty_mode_say_what_to_do(admin_client, seeded):
+    coverage_create(("QQQ", "TQQQ"), first=date(2014, 1, 2), last=date(2026, 11, 27))
+    html = page_html(admin_client.get("/performance/?strategy=v3_5b&start=2030-01-01&end=2030-02-01"))
     assert "Pick a wider range" in html and "2019-06-18" in html
-    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&mode=dry_run"))
+    html = page_html(admin_client.get("/performance/?strategy=v3_5b&mode=dry_run"))
     assert "No daily performance yet" in html and "--mode dry_run" in html
+    _assert_range_of_the_stored_bars(*_hinted_range(html, "v3_5b"))
     assert "plotly.min.js" not in html
 
 
-def test_performance_page_without_strategies_says_to_sync_them(viewer_client):
+def test_performance_page_empty_mode_tells_a_viewer_what_an_admin_can_do(viewer_client, seeded):
+    coverage_create(("QQQ", "TQQQ"))
+    html = page_html(viewer_client.get("/performance/?strategy=v3_5b&mode=dry_run"))
+    assert "No daily performance yet" in html and "An admin can seed its history from a backtest" in html
+    assert "manage.py" not in html
+
+
+def test_performance_page_without_strategies_says_who_syncs_them(admin_client, viewer_client):
+    assert "python manage.py sync_strategies" in page_html(admin_client.get("/performance/"))
     html = page_html(viewer_client.get("/performance/"))
-    assert "sync_strategies" in html
+    assert "An admin loads the strategy registry" in html and "manage.py" not in html
 
 
 def test_performance_page_reports_invalid_input_and_uses_defaults(viewer_client, seeded):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +15,7 @@ from tests.performance.pages_seed import (
     backtest_run_create,
     chart_payload,
     config_override_create,
+    coverage_create,
     page_html,
     strategy_create,
 )
@@ -55,9 +59,23 @@ def test_unknown_backtest_is_a_friendly_404(viewer_client):
 # --- list ---------------------------------------------------------------------------------------------------
 
 
-def test_list_without_runs_says_how_to_start_one(viewer_client):
+def test_list_without_runs_shows_an_admin_a_command_over_the_stored_bars(admin_client, strategy):
+    coverage_create(("QQQ", "TQQQ"), first=date(2014, 1, 2), last=date(2026, 11, 27))
+    html = page_html(admin_client.get("/backtests/"))
+    match = re.search(r"python manage.py backtest v3_5b --start (\S+) --end (\S+)<", html)
+    assert "No backtests yet" in html and match
+    assert date(2014, 1, 2) < date.fromisoformat(match.group(1)) and match.group(2) == "2026-11-27"
+
+
+def test_list_without_runs_tells_a_viewer_that_an_admin_runs_backtests(viewer_client, strategy):
+    coverage_create(("QQQ", "TQQQ"))
     html = page_html(viewer_client.get("/backtests/"))
-    assert "No backtests yet" in html and "python manage.py backtest v3_5b --start" in html
+    assert "No backtests yet" in html and "An admin runs backtests" in html and "manage.py" not in html
+
+
+def test_list_without_runs_or_bars_tells_an_admin_to_import_them(admin_client, strategy):
+    html = page_html(admin_client.get("/backtests/"))
+    assert "no bars for QQQ, TQQQ" in html and "import_market_data" in html
 
 
 def test_list_shows_strategy_range_status_key_metrics_and_a_link(viewer_client, strategy):
