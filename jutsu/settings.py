@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from servestatic.compress import Compressor
+
 from jutsu.conf.app_settings import BASE_DIR, load_settings
 from jutsu.conf.database import database_config
 
@@ -120,11 +122,18 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "jutsu.staticfinders.VendoredAssetsFinder",
 ]
+# Fingerprinted, gzip + brotli compressed, cached for ten years once `collectstatic` has run (serve runs it);
+# before that, plain names served from the source folders (jutsu/staticstorage.py).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "jutsu.staticstorage.JutsuStaticFilesStorage"},
 }
 SERVESTATIC_USE_FINDERS = True  # serve straight from the app folders when collectstatic was not run
+SERVESTATIC_KEEP_ONLY_HASHED_FILES = True  # STATIC_ROOT holds the hashed copies only (half the compression work)
+# source maps are fetched by developer tools only: not worth brotli's best quality on every new version
+SERVESTATIC_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+SERVESTATIC_USE_ZSTD = False
+STATIC_BROTLI_QUALITY = 11  # the best ratio; ~10 s for plotly.min.js, once per version  # browsers ask for br/gzip; zstd would be a third copy of every file
 SERVESTATIC_AUTOREFRESH = DEBUG
 
 # --- HTTP limits and security ---------------------------------------------------------------------

@@ -72,3 +72,5 @@ def test_make_demo_ends_with_the_credentials_and_keeps_worker_and_beat_output_in
     assert len(lines) - shown < 25, after
     assert "[tasks]" in worker_log.read_text() and "ready" in worker_log.read_text()
     assert "beat: Starting" in beat_log.read_text()
+    # the demo serves fingerprinted, compressed static files: serve ran collectstatic
+    assert list((data_dir / "staticfiles" / "vendor").glob("plotly.min.*.js.br"))

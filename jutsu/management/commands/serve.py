@@ -1,5 +1,8 @@
 """``manage.py serve``: the platform on one machine — daphne, plus Celery worker and beat.
 
+It first runs ``collectstatic`` (fingerprinted, gzip + brotli copies in ``STATIC_ROOT``; see
+``jutsu/staticstorage.py``), so pages link long-cached hashed assets.
+
 With ``REDIS_URL`` set the worker and beat are expected to run as their own services (see the
 README's production notes) and ``--jobs auto`` starts none. Without Redis (the embedded mode) it
 starts one Celery worker with an embedded beat on the local file broker — their start-up banners and
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -60,6 +64,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, jobs, concurrency, banner, **options):
         wait_for_database()
+        self._collect_static()
         self.children: list[subprocess.Popen] = []
         self.logs: dict[str, Path] = {}
         signal.signal(signal.SIGTERM, self._terminate)
@@ -73,6 +78,12 @@ class Command(BaseCommand):
             self._supervise()
         finally:
             self._stop_children()
+
+    def _collect_static(self) -> None:
+        """Fingerprinted, compressed copies of the assets in ``STATIC_ROOT`` (new content only is compressed)."""
+        self.stdout.write("collecting static files (the first run compresses them once: up to a minute)")
+        self.stdout.flush()
+        call_command("collectstatic", interactive=False, verbosity=0)
 
     def _print_ready(self, host: str, port: int, banner: list[str]) -> None:
         shown = "localhost" if host in ("127.0.0.1", "::1", "0.0.0.0") else host
