@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test test-services lint format bench check clean
+.PHONY: install demo serve test test-services fuzz lint format bench check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ serve:
 ## test: the whole suite (SQLite; set DATABASE_URL/REDIS_URL to include the service tests)
 test: install
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+## fuzz: Schemathesis over every API operation with many more generated examples than the suite's 8
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest -n 2 tests/api/test_fuzz.py
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -95,6 +95,16 @@ def query_params_valid(serializer_class, request) -> dict:
     return validated(serializer_class, request.query_params.dict())
 
 
+def paginated_response(view, request, rows, serializer_class) -> Response:
+    """One page of ``rows`` (``limit``/``offset``) in the envelope ``count``/``next``/``previous``/``results``.
+
+    The view names its ``pagination_class``, which is also how the OpenAPI schema documents the envelope.
+    """
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 class CsvCapableMixin:
     """``?format=csv`` on any endpoint that lists rows: the JSON payload's table, as CSV; errors stay JSON.
 
@@ -111,7 +121,9 @@ class CsvCapableMixin:
             raise serializers.ValidationError({"format": "use json or csv"})
 
     def finalize_response(self, request, response, *args, **kwargs):
-        wants_csv = request.query_params.get("format") == "csv" and response.status_code == 200
+        wants_csv = (
+            request.method == "GET" and request.query_params.get("format") == "csv" and response.status_code == 200
+        )
         if wants_csv and isinstance(response, Response) and hasattr(self, "csv_rows"):
             filename, rows = self.csv_rows(response.data)
             csv_response = dict_rows_csv(rows, filename, getattr(self, "csv_columns", ()))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import validated
+from jutsu.api import paginated_response, validated
 from jutsu.conf.resolver import resolve, resolve_all
 from jutsu.models import ConfigOverride, JobRun, JobTrigger
 from jutsu.scheduler.registry import get_job
@@ -203,11 +204,8 @@ class JobRunsApi(APIView):
     """Recent runs, newest first (``?job=``, ``limit``/``offset``)."""
 
     permission = "status:read"
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(responses={200: JobRunOutput(many=True)})
     def get(self, request):
-        from rest_framework.pagination import LimitOffsetPagination
-
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(job_runs(job_name=request.query_params.get("job")), request, view=self)
-        return paginator.get_paginated_response(JobRunOutput(page, many=True).data)
+        return paginated_response(self, request, job_runs(job_name=request.query_params.get("job")), JobRunOutput)

@@ -22,7 +22,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import CsvCapableMixin, PageInput, query_params_valid
+from jutsu.api import CsvCapableMixin, PageInput, paginated_response, query_params_valid
 from jutsu.errors import NotFound
 from jutsu.scheduler import calendar
 from performance import selectors
@@ -239,6 +239,7 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
     (``limit``/``offset``) or, with ``format=csv``, every row of the range as CSV (one line per day)."""
 
     permission = "performance:read"
+    pagination_class = HistoryPagination
 
     @extend_schema(parameters=[EntityRangeInput], responses={200: DailyPerformanceOutput(many=True)})
     def get(self, request):
@@ -252,9 +253,7 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
             if "limit" in request.query_params or "offset" in request.query_params:
                 values = HistoryPagination().paginate_queryset(values, request, view=self)
             return _csv_response(values, f"{entity_type}-{entity_id}-{mode}.csv")
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(DailyPerformanceOutput(page, many=True).data)
+        return paginated_response(self, request, rows, DailyPerformanceOutput)
 
 
 class DailyPerformanceComparisonApi(CsvCapableMixin, APIView):
@@ -316,6 +315,7 @@ class EODStatusListApi(CsvCapableMixin, APIView):
     permission = "performance:read"
 
     csv_columns = tuple(EODStatusOutput().fields)
+    pagination_class = HistoryPagination
 
     def csv_rows(self, data):
         return "eod-status.csv", list(data["results"])
@@ -323,9 +323,7 @@ class EODStatusListApi(CsvCapableMixin, APIView):
     @extend_schema(parameters=[EODStatusInput], responses={200: EODStatusOutput(many=True)})
     def get(self, request):
         params = query_params_valid(EODStatusInput, request)
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(selectors.eod_status_recent(params["days"]), request, view=self)
-        return paginator.get_paginated_response(EODStatusOutput(page, many=True).data)
+        return paginated_response(self, request, selectors.eod_status_recent(params["days"]), EODStatusOutput)
 
 
 class EODStatusTodayApi(CsvCapableMixin, APIView):

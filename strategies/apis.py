@@ -10,7 +10,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import PageInput, query_params_valid
+from jutsu.api import PageInput, paginated_response, query_params_valid
 from jutsu.errors import InvalidParameter, NotFound
 from strategies.engine.backtest import FILL_MODES
 from strategies.engine.strategy import get_strategy_class
@@ -104,6 +104,7 @@ class BacktestListApi(APIView):
     """GET: runs (``strategy_id``, ``status``, ``limit``/``offset``). POST (admin): start a run on a worker."""
 
     permissions = {"GET": "performance:read", "POST": "backtests:run"}
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=BacktestListItem(many=True))
     def get(self, request):
@@ -111,10 +112,8 @@ class BacktestListApi(APIView):
         status = request.query_params.get("status")
         if status and status not in BacktestStatus.values:
             raise InvalidParameter(f"status: {status!r} is not one of {', '.join(BacktestStatus.values)}")
-        paginator = LimitOffsetPagination()
         runs = backtest_runs_list(strategy_id=request.query_params.get("strategy_id"), status=status)
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response(BacktestListItem(page, many=True).data)
+        return paginated_response(self, request, runs, BacktestListItem)
 
     @extend_schema(request=BacktestStartInput, responses={202: BacktestListItem})
     def post(self, request):

@@ -8,7 +8,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import CsvCapableMixin, PageInput, query_params_valid, validated
+from jutsu.api import CsvCapableMixin, PageInput, paginated_response, query_params_valid, validated
 from jutsu.errors import NotFound
 from strategies.engine.optimize import MONTE_CARLO_METHODS, RANKING_METRICS
 from strategies.engine.optimize.montecarlo import STATISTICS as MONTE_CARLO_STATISTICS
@@ -96,14 +96,13 @@ class OptimizationListApi(CsvCapableMixin, APIView):
     study (201)."""
 
     permissions = {"GET": "performance:read", "POST": "backtests:run"}
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(parameters=[OptimizationListInput], responses=OptimizationListItem(many=True))
     def get(self, request):
         params = query_params_valid(OptimizationListInput, request)
-        paginator = LimitOffsetPagination()
         runs = optimization_runs_list(kind=params.get("kind"), status=params.get("status"))
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response(OptimizationListItem(page, many=True).data)
+        return paginated_response(self, request, runs, OptimizationListItem)
 
     def csv_rows(self, data):
         return "optimizations.csv", list(data["results"])

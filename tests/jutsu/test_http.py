@@ -150,3 +150,10 @@ def test_chunked_body_within_the_limit_is_replayed_whole(settings):
     run_asgi(BodySizeLimit(app), "/api/auth/login", [b"a" * 1000, b"b" * 1000])
     assert b"".join(seen) == b"a" * 1000 + b"b" * 1000
     assert lengths == [b"2000"]  # Django reads Content-Length bytes: the chunked body now has one
+
+
+def test_options_with_format_csv_is_answered_not_turned_into_a_csv(admin_api, db):
+    """An OPTIONS request carries no rows: ``format=csv`` must not make the CSV renderer read them (was a 500)."""
+    response = admin_api.options("/api/optimizations/1?format=csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert response.json()["name"]

@@ -118,11 +118,12 @@ class TradeListApi(_JsonOnly, APIView):
     """Trades newest first, filtered and paginated (``format=csv``: the page as CSV)."""
 
     permission = "trades:read"
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(parameters=[TradeListInput], responses={200: TradeOutput(many=True)})
     def get(self, request):
         params = query_params_valid(TradeListInput, request)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         rows = _filtered(params)
         page = paginator.paginate_queryset(rows, request, view=self)
         if params["format"] == "csv":
