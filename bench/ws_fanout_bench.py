@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -55,6 +56,14 @@ def _wait_until_serving(base: str, process: subprocess.Popen, timeout: float = 6
     raise SystemExit(f"daphne did not answer within {timeout:.0f} s")
 
 
+async def _arrival(connection, number: int) -> float:
+    """When ``connection`` receives the event of round ``number`` (earlier messages are skipped)."""
+    while True:
+        message = json.loads(await connection.recv())
+        if message.get("n") == number:
+            return time.perf_counter()
+
+
 async def _fan_out(port: int, token: str, clients: int, rounds: int) -> list[float]:
     import websockets
     from channels.layers import get_channel_layer
@@ -74,15 +83,7 @@ async def _fan_out(port: int, token: str, clients: int, rounds: int) -> list[flo
     latencies = []
     for number in range(rounds):
         event = build_event("data_refresh", {"refresh_type": "manual", "strategies": [], "date": None, "n": number})
-        marker = f'"n": {number}'
-
-        async def received(connection) -> float:
-            while True:
-                message = await connection.recv()
-                if marker in message or f'"n":{number}' in message:
-                    return time.perf_counter()
-
-        waiting = [asyncio.create_task(received(connection)) for connection in sockets]
+        waiting = [asyncio.create_task(_arrival(connection, number)) for connection in sockets]
         await asyncio.sleep(0.05)  # every reader is waiting before the event leaves
         sent = time.perf_counter()
         await layer.group_send(DASHBOARD_GROUP, {"type": "live.event", "event": event})
