@@ -19,7 +19,8 @@ import pytest
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 TIMEOUT_SECONDS = 30
-ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "var" / "test-artifacts"))
+DEFAULT_ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS_DIR", DEFAULT_ARTIFACTS))
 
 
 @pytest.hookimpl(wrapper=True)
