@@ -54,7 +54,7 @@ def mfa_enrolled(user) -> bool:
 
 def second_factor_verified_within(user, window: timedelta, *, now: datetime | None = None) -> bool:
     """Whether ``user`` passed a second-factor check (TOTP, passkey, backup code) within ``window`` of ``now``."""
-    verified = type(user).objects.filter(pk=user.pk).values_list("second_factor_verified_at", flat=True).first()
+    verified = get_user_model().objects.filter(pk=user.pk).values_list("second_factor_verified_at", flat=True).first()
     return verified is not None and verified >= (now or timezone.now()) - window
 
 

@@ -188,15 +188,11 @@ class SchedulerTriggerApi(APIView):
 
     @extend_schema(request=JobNameInput, responses={202: dict})
     def post(self, request):
-        from jutsu.tasks import run_job_task
+        from jutsu.scheduler.schedules import job_trigger
 
         serializer = JobNameInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        spec = get_job(serializer.validated_data["job"])
-        queue = spec.queue
-        transaction.on_commit(
-            lambda: run_job_task.apply_async(args=[spec.name], kwargs={"trigger": JobTrigger.API}, queue=queue)
-        )
+        spec = job_trigger(serializer.validated_data["job"], trigger=JobTrigger.API)
         return Response({"job": spec.name, "queued": True}, status=202)
 
 

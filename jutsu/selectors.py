@@ -24,3 +24,10 @@ def job_last_runs() -> dict[str, JobRun]:
     """The latest run of every job that has run, in one query."""
     newest = JobRun.objects.filter(job_name=OuterRef("job_name")).order_by("-started_at", "-id").values("pk")[:1]
     return {run.job_name: run for run in JobRun.objects.filter(pk=Subquery(newest))}
+
+
+def config_overrides_history(*, limit: int = 50) -> list[ConfigOverride]:
+    """The newest ``limit`` overrides, active or not (a replaced or deactivated row is the history of its
+    parameter), with who created and deactivated them. One query."""
+    rows = ConfigOverride.objects.select_related("created_by", "deactivated_by")
+    return list(rows.order_by("-created_at", "-id")[:limit])

@@ -137,3 +137,17 @@ def schedule_set_enabled(job_name: str, *, enabled: bool) -> int:
         task.enabled = enabled
         task.save()  # save() marks the schedule as changed for beat
     return len(tasks)
+
+
+def job_trigger(job_name: str, *, trigger: str) -> JobSpec:
+    """Queue one run of ``job_name`` now, after the current transaction commits (the worker runs it under the
+    usual lock and calendar rules). Unknown job → NotFound naming the known ones. Shared by the scheduler API
+    and the control page."""
+    from jutsu.scheduler.registry import get_job
+    from jutsu.tasks import run_job_task
+
+    spec = get_job(job_name)
+    transaction.on_commit(
+        lambda: run_job_task.apply_async(args=[spec.name], kwargs={"trigger": trigger}, queue=spec.queue)
+    )
+    return spec

@@ -53,3 +53,38 @@ def regime_rows_create(
             )
         )
     return RegimeState.objects.bulk_create(rows)
+
+
+def trades_bulk_create(
+    strategy_id: str, count: int, *, mode: str = "paper", symbols=("TQQQ", "QQQ", "TMF"), start: date = date(2024, 3, 1)
+):
+    """``count`` filled trades (alternating buys and sells, one per weekday) without going through the ledger —
+    for list pages where only the rows matter. Sells carry a realised P&L (wins and losses alternate)."""
+    from decimal import Decimal
+
+    from trading.models import LiveTrade
+
+    rows = []
+    for i, day in enumerate(weekdays(start, count)):
+        sell = i % 2 == 1
+        price = Decimal("50") + i
+        rows.append(
+            LiveTrade(
+                strategy_id=strategy_id,
+                mode=mode,
+                symbol=symbols[i % len(symbols)],
+                timestamp=datetime.combine(day, time(14, 45), tzinfo=UTC),
+                trading_date=day,
+                action="SELL" if sell else "BUY",
+                quantity=Decimal(10 + i),
+                target_price=price,
+                fill_price=price,
+                fill_value=price * (10 + i),
+                commission=Decimal("0.10"),
+                slippage_pct=0.1,
+                realized_pnl=(Decimal("12.5") if i % 4 == 1 else Decimal("-3.25")) if sell else None,
+                strategy_cell=1 + i % 6,
+                reason="Rebalance",
+            )
+        )
+    return LiveTrade.objects.bulk_create(rows)
