@@ -66,24 +66,59 @@ def sparkline_points(values: list[Any]) -> str:
     )
 
 
-def overview_card(item: OverviewItem) -> dict[str, Any]:
-    """One strategy card: identity, latest KPIs and regime (None before its first row), sparkline."""
+def _window_return(first: Any, last: Any) -> float | None:
+    a, b = display.to_float(first), display.to_float(last)
+    return None if not a or b is None else b / a - 1.0
+
+
+def overview_card(
+    item: OverviewItem, *, baselines: dict | None = None, live: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One strategy card: identity, latest KPIs and regime (None before its first row), the labelled sparkline,
+    its baseline's day and cumulative return on the same date, positions with today's targets."""
     equities = [equity for _, equity in item.sparkline]
     first, last = (equities[0], equities[-1]) if equities else (None, None)
+    latest = item.latest
+    symbol = (latest.baseline_symbol if latest else "") or item.strategy.baseline_symbol
+    baselines = baselines or {}
+    baseline = baselines.get((symbol, latest.trading_date)) if latest else None
+    spark_from = item.sparkline[0][0] if item.sparkline else None
+    baseline_from = baselines.get((symbol, spark_from)) if spark_from else None
+    spark_ret = _window_return(first, last)
+    baseline_ret = (
+        _window_return(baseline_from.total_equity, baseline.total_equity) if baseline_from and baseline else None
+    )
     return {
         "strategy": item.strategy,
-        "latest": item.latest,
-        "cell_label": display.cell_label(item.latest.strategy_cell) if item.latest else display.MISSING,
+        "latest": latest,
+        "cell_label": display.cell_label(latest.strategy_cell) if latest else display.MISSING,
         "spark_points": sparkline_points(equities),
         "spark_class": display.sign_class((last - first) if equities else None),
-        "spark_from": item.sparkline[0][0] if item.sparkline else None,
+        "spark_from": spark_from,
         "spark_to": item.sparkline[-1][0] if item.sparkline else None,
+        "spark_sessions": len(equities),
+        "spark_return": spark_ret,
+        "baseline_symbol": symbol,
+        "baseline": baseline,
+        "baseline_window_return": baseline_ret,
+        "excess_cumulative": (latest.cumulative_return - baseline.cumulative_return)
+        if latest and baseline and latest.cumulative_return is not None and baseline.cumulative_return is not None
+        else None,
+        "live": (live or {}).get(item.strategy.strategy_id),
     }
 
 
-def overview_context(items: list[OverviewItem], *, mode: str, user=None) -> dict[str, Any]:
-    """The overview's cards; a strategy without rows in ``mode`` gets the dates its hint may use (``run_range``)."""
-    cards = [overview_card(item) for item in items]
+def overview_context(
+    items: list[OverviewItem], *, mode: str, user=None, live: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The overview's cards (one query for every baseline row they compare with); a strategy without rows in
+    ``mode`` gets the dates its hint may use (``run_range``)."""
+    from performance.selectors import daily_performance_baselines_on
+
+    symbols = {(i.latest.baseline_symbol if i.latest else "") or i.strategy.baseline_symbol for i in items}
+    dates = {i.latest.trading_date for i in items if i.latest} | {i.sparkline[0][0] for i in items if i.sparkline}
+    baselines = daily_performance_baselines_on({s for s in symbols if s}, mode, dates) if dates else {}
+    cards = [overview_card(item, baselines=baselines, live=live) for item in items]
     ranges = empty_run_ranges([card["strategy"] for card in cards if not card["latest"]])
     for card in cards:
         card["run_range"] = ranges.get(card["strategy"].strategy_id)

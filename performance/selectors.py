@@ -455,3 +455,16 @@ def regime_breakdown(rows: list[DailyPerformance], mode: str) -> list[dict[str, 
             baseline_curve = [(r.trading_date, float(base[r.trading_date])) for r in rows]
     metrics = analyze_performance(curve, baseline_curve=baseline_curve, regime_cells=[r.strategy_cell for r in rows])
     return [cell.as_dict() for cell in metrics.regime_cells]
+
+
+def daily_performance_baselines_on(
+    symbols: Iterable[str], mode: str, dates: Iterable[date]
+) -> dict[tuple[str, date], DailyPerformance]:
+    """``{(symbol, trading_date): baseline row}`` for the given symbols and dates in ``mode``. One query."""
+    symbols, dates = sorted(set(symbols)), sorted(set(dates))
+    if not symbols or not dates:
+        return {}
+    rows = DailyPerformance.objects.filter(
+        entity_type=EntityType.BASELINE, entity_id__in=symbols, mode=mode, trading_date__in=dates
+    )
+    return {(row.entity_id, row.trading_date): row for row in rows}

@@ -10,13 +10,20 @@ from performance import pages
 from performance.forms import ModeForm, PerformanceFilterForm
 from performance.selectors import daily_performance_overview
 from trading.broker.status import schwab_overview
+from trading.pages.status import cell_tooltips, dashboard_status, indicator_tooltips, strategies_live
 
 
 @permission_required("dashboard:read")
 def overview(request):
     mode = ModeForm(request.GET).mode_or_default()
-    context = pages.overview_context(daily_performance_overview(mode), mode=mode, user=request.user)
-    context["schwab"] = schwab_overview(now=timezone.now())
+    now = timezone.now()
+    items = daily_performance_overview(mode)
+    live = strategies_live([item.strategy for item in items], mode=mode)
+    context = pages.overview_context(items, mode=mode, user=request.user, live=live)
+    context["schwab"] = schwab_overview(now=now)
+    context["status"] = dashboard_status(now=now)
+    context["cell_tips"] = cell_tooltips()
+    context["tips"] = indicator_tooltips()
     return render(request, "performance/overview.html", context)
 
 
