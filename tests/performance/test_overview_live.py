@@ -62,11 +62,11 @@ def test_regime_inputs_and_cells_carry_explanations(viewer_client, seeded):
     assert 'title="Regime cell 2 · fragile: fragile — BullStrong × High vol; QQQ 100%"' in html
 
 
-def test_the_status_strip_shows_engine_mode_next_runs_and_data_freshness(viewer_client, seeded):
+def test_the_status_strip_shows_engine_mode_next_runs_and_data_freshness(admin_client, seeded):
     from jutsu.scheduler.schedules import schedules_sync
 
     schedules_sync()
-    html = page_html(viewer_client.get("/"))
+    html = page_html(admin_client.get("/"))
     strip = html.split('id="overview-status"')[1].split("</section>")[0]
     assert "stopped" in strip and 'mode-paper">paper<' in strip
     assert "ET" in strip and "<code>" in strip  # next runs in New York time

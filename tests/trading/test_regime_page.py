@@ -72,13 +72,16 @@ def test_another_strategy_mode_and_range_can_be_chosen(viewer_client, strategies
     assert "Hierarchical Adaptive v3.5b · paper" in junk  # invalid choices fall back to the defaults
 
 
-def test_empty_states_name_the_next_step(viewer_client, strategies, db):
-    html = page_html(viewer_client.get("/regime/"))
+def test_empty_states_name_the_next_step(viewer_client, admin_client, strategies):
+    html = page_html(admin_client.get("/regime/"))
     assert "No regime decisions yet" in html and "engine start --mode paper" in html
+    for_viewer = page_html(viewer_client.get("/regime/"))
+    assert "once an admin starts the engine" in for_viewer and "manage.py" not in for_viewer
 
 
-def test_without_strategies_the_page_says_how_to_load_them(viewer_client):
-    assert "sync_strategies" in page_html(viewer_client.get("/regime/"))
+def test_without_strategies_the_page_says_how_to_load_them(viewer_client, admin_client):
+    assert "sync_strategies" in page_html(admin_client.get("/regime/"))
+    assert "An admin loads the strategy registry" in page_html(viewer_client.get("/regime/"))
 
 
 def test_the_page_reads_a_bounded_number_of_queries(viewer_client, strategies, django_assert_max_num_queries):

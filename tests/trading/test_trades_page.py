@@ -74,9 +74,11 @@ def test_the_page_reads_a_bounded_number_of_queries_whatever_the_trades(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_empty_states_name_the_next_step(viewer_client, strategies):
-    html = page_html(viewer_client.get("/trades/"))
+def test_empty_states_name_the_next_step(viewer_client, admin_client, strategies):
+    html = page_html(admin_client.get("/trades/"))
     assert "No trades yet" in html and "engine start --mode paper" in html
+    for_viewer = page_html(viewer_client.get("/trades/"))
+    assert "an admin starts it in paper mode" in for_viewer and "manage.py" not in for_viewer
     filtered = page_html(viewer_client.get("/trades/", {"symbol": "TLT"}))
     assert "No trades match these filters" in filtered and "clear the filters" in filtered
 
