@@ -199,6 +199,7 @@ class LiveTrade(models.Model):
         indexes = [
             models.Index(fields=["strategy_id", "mode", "trading_date"], name="livetrade_strategy_day"),
             models.Index(fields=["symbol", "timestamp"], name="livetrade_symbol_time"),
+            models.Index(fields=["-timestamp", "-id"], name="livetrade_newest"),  # the default order, paged
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="livetrade_qty_positive"),
