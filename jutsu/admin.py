@@ -2,19 +2,23 @@
 
 Overrides are created and deactivated only through ``jutsu.services.config_overrides`` so every
 change is validated and audited; their full change history is on each override's History page.
-Security events, job runs and heartbeats are read-only.
+Security events, job runs and heartbeats are read-only. The site is branded "Jutsu Labs"; scheduled jobs
+show their crontab in words ("weekdays at 16:05 New York").
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from simple_history.admin import SimpleHistoryAdmin
 
 from jutsu.admin_base import ReadOnlyAdmin
 from jutsu.conf.parameters import PARAMETERS
 from jutsu.errors import JutsuError
 from jutsu.models import ConfigOverride, JobLock, JobRun, SecurityEvent, ServiceHeartbeat
+from jutsu.scheduler.describe import crontab_describe
 from jutsu.services.config_overrides import (
     config_override_check,
     config_override_deactivate,
@@ -142,3 +146,49 @@ class JobLockAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser  # an operator may clear a lock left by a dead process
+
+
+# ── Branding and readable schedules ─────────────────────────────────────────────────────────────────
+
+admin.site.site_header = "Jutsu Labs administration"
+admin.site.site_title = "Jutsu Labs admin"
+admin.site.index_title = "Jutsu Labs"
+admin.site.site_url = "/"
+
+
+def _crontab_text(crontab) -> str:
+    return crontab_describe(
+        minute=crontab.minute,
+        hour=crontab.hour,
+        day_of_week=crontab.day_of_week,
+        day_of_month=crontab.day_of_month,
+        month_of_year=crontab.month_of_year,
+        tz=str(crontab.timezone),
+    )
+
+
+admin.site.unregister(PeriodicTask)
+admin.site.unregister(CrontabSchedule)
+
+
+@admin.register(PeriodicTask)
+class ScheduledJobAdmin(beat_admin.PeriodicTaskAdmin):
+    """django-celery-beat's periodic tasks, their schedule in words ("weekdays at 16:05 New York")."""
+
+    list_display = ("name", "enabled", "schedule", "queue", "last_run_at", "description")
+    list_select_related = ("crontab", "interval", "solar", "clocked")
+
+    @admin.display(description="schedule")
+    def schedule(self, task) -> str:
+        if task.crontab_id:
+            return _crontab_text(task.crontab)
+        return str(task.schedule)
+
+
+@admin.register(CrontabSchedule)
+class ReadableCrontabAdmin(beat_admin.CrontabScheduleAdmin):
+    list_display = ("readable", "__str__")
+
+    @admin.display(description="schedule")
+    def readable(self, crontab) -> str:
+        return _crontab_text(crontab)

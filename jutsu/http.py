@@ -3,14 +3,18 @@ the redaction of server directories from anything sent to a client."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
 
 PAGE_TITLES = {
     400: "Bad request",
@@ -22,6 +26,13 @@ PAGE_TITLES = {
     429: "Too many requests",
     500: "Something went wrong",
     503: "Temporarily unavailable",
+}
+PAGE_DETAILS = {
+    400: "The request could not be understood.",
+    403: "You do not have permission to see this page.",
+    404: "There is no page at this address.",
+    405: "This address does not answer that kind of request (a form posts here; opening it directly shows nothing).",
+    429: "Too many requests — wait a moment and try again.",
 }
 
 
@@ -40,15 +51,40 @@ def error_response(request: HttpRequest, status: int, detail: str, *, code: str 
         if code:
             body["code"] = code
         return JsonResponse(body, status=status)
+    context = {"status": status, "title": PAGE_TITLES.get(status, "Error"), "detail": detail}
     try:
-        html = render_to_string(
-            "errors/error.html",
-            {"status": status, "title": PAGE_TITLES.get(status, "Error"), "detail": detail},
-            request=None,
-        )
+        html = _error_page(request, context)
     except TemplateDoesNotExist:
         html = f"<h1>{status}</h1><p>{PAGE_TITLES.get(status, 'Error')}</p>"
     return HttpResponse(html, status=status)
+
+
+def _error_page(request: HttpRequest, context: dict) -> str:
+    """The error page inside the site's frame: navigation for the signed-in user, the environment's name.
+
+    Rendered with the request (user, context processors); when the database is what failed, again
+    without it — anonymous navigation, no banners — so an error page never fails itself.
+    """
+    try:
+        return render_to_string("errors/error.html", context, request=request)
+    except DatabaseError:
+        logger.warning("error page rendered without the request: the database is unavailable", exc_info=True)
+        minimal = {**context, "minimal": True, "JUTSU_ENV": settings.JUTSU.environment}
+        return render_to_string("errors/error.html", minimal, request=None)
+
+
+def bare_error_to_page(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A page request answered by an error without a body (``require_POST``'s 405, a bare 403) gets the
+    site's error page instead, keeping the status and headers such as ``Allow``."""
+    if response.status_code < 400 or getattr(response, "streaming", False) or response.content or wants_json(request):
+        return response
+    page = error_response(
+        request, response.status_code, PAGE_DETAILS.get(response.status_code, "Something went wrong.")
+    )
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if response.has_header(header):
+            page[header] = response[header]
+    return page
 
 
 def server_roots() -> list[str]:

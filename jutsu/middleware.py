@@ -10,7 +10,7 @@ from django.utils.deprecation import MiddlewareMixin
 
 from jutsu.asgi_limits import too_large_message
 from jutsu.client_ip import is_trusted_proxy, resolve_client_ip
-from jutsu.http import error_response, redact_server_paths_bytes
+from jutsu.http import bare_error_to_page, error_response, redact_server_paths_bytes
 
 access_logger = logging.getLogger("jutsu.access")
 
@@ -93,3 +93,10 @@ class AccessLogMiddleware(MiddlewareMixin):
                 getattr(request, "client_ip", None) or "-",
             )
         return response
+
+
+class ErrorPageMiddleware(MiddlewareMixin):
+    """Body-less error responses to page requests (``require_POST``'s 405 …) become the site's error page."""
+
+    def process_response(self, request, response):
+        return bare_error_to_page(request, response)

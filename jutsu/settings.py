@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "jutsu.middleware.SecurityHeadersMiddleware",
+    "jutsu.middleware.ErrorPageMiddleware",  # after auth: the page's navigation knows the user
 ]
 
 ROOT_URLCONF = "jutsu.urls"
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jutsu.context_processors.platform",
+                "trading.context_processors.synthetic_data",
             ],
         },
     },

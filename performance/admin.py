@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from jutsu.admin_base import ReadOnlyAdmin
+from jutsu.admin_base import ReadOnlyAdmin, percent_column, ratio_column
 from jutsu.errors import JutsuError
 from performance.models import DailyPerformance, EODJobStatus, EODStatus, PerformanceSnapshot
 from performance.services.eod import eod_finalize_date
@@ -30,8 +30,9 @@ class PerformanceSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(DailyPerformance)
 class DailyPerformanceAdmin(ReadOnlyAdmin):
     list_display = (
-        "trading_date", "entity_type", "entity_id", "mode", "total_equity", "daily_return", "drawdown",
-        "sharpe_ratio", "max_drawdown", "strategy_cell", "finalized_at",
+        "trading_date", "entity_type", "entity_id", "mode", "total_equity",
+        percent_column("daily_return"), percent_column("cumulative_return"), percent_column("drawdown"),
+        ratio_column("sharpe_ratio", "Sharpe"), percent_column("max_drawdown"), "strategy_cell", "finalized_at",
     )  # fmt: skip
     list_filter = ("entity_type", "mode", "entity_id")
     search_fields = ("entity_id",)

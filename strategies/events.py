@@ -25,3 +25,11 @@ def notify_optimization_progress(
             "total": total,
         },
     )
+
+
+BACKTEST_JOB = "backtest"
+
+
+def notify_backtest_status(*, run_id: int, strategy_id: str, status: str) -> dict[str, Any]:
+    """``job_status`` with ``job=backtest``: the run's page shows its results when it completes or fails."""
+    return publish("job_status", {"job": BACKTEST_JOB, "run_id": run_id, "strategy_id": strategy_id, "status": status})

@@ -1,12 +1,17 @@
-"""Forms of the strategies pages: starting an optimisation run (admins)."""
+"""Forms of the strategies pages: starting a backtest or an optimisation run (admins)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
+from strategies.engine.errors import StrategyParameterError
 from strategies.engine.optimize import MONTE_CARLO_METHODS, RANKING_METRICS
+from strategies.engine.params import Param
+from strategies.engine.strategy import get_strategy_class
 from strategies.models import OptimizationKind
 from strategies.services.optimization_search import search_range_from_text
 
@@ -115,3 +120,116 @@ def _ranges(text: str) -> dict:
     if not ranges:
         raise forms.ValidationError("give at least one parameter to search, e.g. fast: 5:60")
     return ranges
+
+
+# ------------------------------------------------------------------------------------ backtest start
+
+PARAM_PREFIX = "param_"
+
+
+def param_label(name: str) -> str:
+    """``osc_smoothness`` → ``Osc smoothness``; ``T_max`` keeps its capital (a symbol, not a word)."""
+    words = name.split("_")
+    first = words[0] if words[0][:1].isupper() else words[0].capitalize()
+    return " ".join([first, *words[1:]])
+
+
+def _param_help(spec: Param) -> str:
+    kind = {int: "whole number", float: "number", bool: "true / false", str: "text"}[spec.type]
+    bounds = []
+    if spec.min is not None:
+        bounds.append(f"≥ {spec.min:g}")
+    if spec.max is not None:
+        bounds.append(f"≤ {spec.max:g}")
+    text = f"{kind} {' and '.join(bounds)}".strip()
+    return f"{text}. {spec.description}".strip() if spec.description else text
+
+
+def _param_field(spec: Param, initial: Any) -> forms.Field:
+    label, help_text = param_label(spec.name), _param_help(spec)
+    if spec.type is bool:
+        choices = [("true", "true"), ("false", "false")]
+        return forms.ChoiceField(
+            choices=choices, label=label, help_text=help_text, initial=str(initial).lower(), required=False
+        )
+    if spec.choices is not None:
+        choices = [(str(c), str(c)) for c in spec.choices]
+        return forms.ChoiceField(
+            choices=choices, label=label, help_text=help_text, initial=str(initial), required=False
+        )
+    return forms.CharField(label=label, help_text=help_text, initial=str(initial), max_length=100, required=False)
+
+
+class BacktestStartForm(forms.Form):
+    """A backtest of one strategy: date range, optional capital, and one field per parameter of the
+    strategy's own specs (initial: its effective values). Each parameter is checked against its spec and
+    errors name it by its label; only the parameters that differ from the effective values are sent."""
+
+    strategy_id = forms.ChoiceField(choices=(), label="Strategy")
+    start = forms.DateField(label="Start date", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="End date", widget=forms.DateInput(attrs={"type": "date"}))
+    initial_capital = forms.DecimalField(
+        label="Initial capital",
+        required=False,
+        min_value=Decimal("1"),
+        max_digits=18,
+        decimal_places=2,
+        help_text="in dollars; empty: the strategy's own",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        strategy_choices: list[tuple[str, str]],
+        specs: list[Param],
+        effective: dict[str, Any],
+        strategy_class: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["strategy_id"].choices = strategy_choices
+        self.specs, self.effective, self.strategy_class = specs, effective, strategy_class
+        for spec in specs:
+            self.fields[PARAM_PREFIX + spec.name] = _param_field(spec, effective.get(spec.name, spec.default))
+
+    def param_fields(self) -> list[forms.BoundField]:
+        return [self[PARAM_PREFIX + spec.name] for spec in self.specs]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", f"End date must be on or after the start date ({start:%Y-%m-%d}).")
+        if start and start > timezone.localdate():
+            self.add_error("start", "Start date is in the future: no prices exist yet.")
+        overrides = {}
+        for spec in self.specs:
+            field = PARAM_PREFIX + spec.name
+            if data.get(field) in (None, ""):
+                continue  # left empty: the strategy's current value
+            try:
+                value = spec.clean(data[field])
+            except StrategyParameterError as exc:
+                self.add_error(field, f"{param_label(spec.name)}: {_reason(exc)}")
+                continue
+            if value != self.effective.get(spec.name, spec.default):
+                overrides[spec.name] = value
+        data["param_overrides"] = overrides
+        if not self.errors:
+            self._check_together({**self.effective, **overrides})
+        return data
+
+    def _check_together(self, params: dict[str, Any]) -> None:
+        """Rules between parameters (e.g. fast < slow) are the strategy's own: ask it."""
+        try:
+            get_strategy_class(self.strategy_class)(params)
+        except StrategyParameterError as exc:
+            field = PARAM_PREFIX + exc.key if exc.key and PARAM_PREFIX + exc.key in self.fields else None
+            label = param_label(exc.key) if field else "Parameters"
+            self.add_error(field, f"{label}: {_reason(exc)}")
+
+
+def _reason(exc: StrategyParameterError) -> str:
+    """The message without its ``parameter 'x':`` prefix (the label says which)."""
+    text = str(exc)
+    return text.split(": ", 1)[1] if exc.key and text.startswith("parameter '") else text

@@ -50,6 +50,17 @@ def backtest_run_get(run_id: int) -> BacktestRun | None:
     return BacktestRun.objects.select_related("strategy", "started_by").filter(pk=run_id).first()
 
 
+def backtest_runs_get(run_ids: list[int]) -> list[BacktestRun]:
+    """The runs with these ids that exist, with everything they produced, in the order asked."""
+    runs = {run.pk: run for run in BacktestRun.objects.select_related("strategy").filter(pk__in=run_ids)}
+    return [runs[run_id] for run_id in run_ids if run_id in runs]
+
+
+def backtest_run_status(run_id: int) -> dict | None:
+    """``{"id", "status", "error"}`` of a run (no series loaded), or ``None``."""
+    return BacktestRun.objects.filter(pk=run_id).values("id", "status", "error").first()
+
+
 def backtest_run_completed(*, strategy_id: str, start: date, end: date) -> BacktestRun | None:
     """The newest completed run of ``strategy_id`` over exactly ``[start, end]``, or ``None``."""
     runs = BacktestRun.objects.filter(

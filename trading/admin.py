@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
-from jutsu.admin_base import ReadOnlyAdmin
+from jutsu.admin_base import ReadOnlyAdmin, percent_column, ratio_column
 from trading.marketdata.corrections import market_data_set_validity
 from trading.models import (
     BrokerToken,
@@ -134,7 +134,8 @@ class OrderAdmin(ReadOnlyAdmin):
 class LiveTradeAdmin(ReadOnlyAdmin):
     list_display = (
         "timestamp", "trading_date", "strategy_id", "mode", "action", "quantity", "symbol", "fill_price",
-        "commission", "slippage_pct", "realized_pnl", "reason", "strategy_cell", "reconciled",
+        "commission", percent_column("slippage_pct", "slippage", fraction=False), "realized_pnl", "reason",
+        "strategy_cell", "reconciled",
     )  # fmt: skip
     list_filter = ("mode", "action", "reason", "strategy_id", "reconciled")
     search_fields = ("symbol", "broker_order_id", "strategy_id")
@@ -146,7 +147,8 @@ class LiveTradeAdmin(ReadOnlyAdmin):
 @admin.register(RegimeState)
 class RegimeStateAdmin(ReadOnlyAdmin):
     list_display = (
-        "trading_date", "strategy_id", "mode", "strategy_cell", "trend_state", "vol_state", "t_norm", "z_score",
+        "trading_date", "strategy_id", "mode", "strategy_cell", "trend_state", "vol_state",
+        ratio_column("t_norm", "T norm", digits=3), ratio_column("z_score", "z-score", digits=2),
         "rebalance", "grade", "final_cell",
     )  # fmt: skip
     list_filter = ("mode", "strategy_id", "grade", "strategy_cell")

@@ -4,11 +4,9 @@
   var C = window.JutsuCharts;
   var data = C && C.readJSON("performance-chart-data");
   if (!data) { return; }
-  var P = C.palette, strategyIndex = 0;
-
   var styled = data.series.map(function (s) {
     var isBaseline = s.kind === "baseline";
-    var color = isBaseline ? C.colors.muted : P[strategyIndex++ % P.length];
+    var color = C.colorFor(s.label, isBaseline ? "baseline" : "strategy");
     return { s: s, color: color, dash: isBaseline ? "dot" : "solid", width: isBaseline ? 1.5 : 2 };
   });
 
@@ -31,13 +29,16 @@
     return { yaxis: scale === "growth" ? { tickformat: ".0%" } : { tickprefix: "$", tickformat: ",.0f" } };
   }
 
-  C.plot("performance-equity-chart", equityTraces("equity"), equityLayout("equity"));
+  var equityPlot = C.plot("performance-equity-chart", equityTraces("equity"), equityLayout("equity"));
   // only the first strategy is filled: overlapping fills hide each other
-  C.plot("performance-drawdown-chart", styled.map(function (t, i) {
+  var drawdownPlot = C.plot("performance-drawdown-chart", styled.map(function (t, i) {
     return { x: t.s.dates, y: t.s.drawdown, name: t.s.label, type: "scatter", mode: "lines",
              line: { color: t.color, width: 1, dash: t.dash },
              fill: i === 0 ? "tozeroy" : "none", hovertemplate: "%{y:.2%}<extra>" + t.s.label + "</extra>" };
   }), { yaxis: { tickformat: ".0%" } });
+  Promise.all([equityPlot, drawdownPlot]).then(function () {
+    C.linkZoom(["performance-equity-chart", "performance-drawdown-chart"]);
+  });
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-scale]"), function (button) {
     button.addEventListener("click", function () {

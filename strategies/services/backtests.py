@@ -27,6 +27,7 @@ from strategies.engine.portfolio import Costs
 from strategies.engine.results import BacktestResult
 from strategies.engine.strategy import Strategy as EngineStrategy
 from strategies.engine.strategy import get_strategy_class
+from strategies.events import notify_backtest_status
 from strategies.models import BacktestRun, BacktestStatus
 from strategies.selectors import strategy_get
 from strategies.services.registry import strategy_effective_params
@@ -226,6 +227,7 @@ def backtest_run_perform(*, run_id: int) -> BacktestRun:
     if not claimed:
         logger.info("backtest #%s is %s; not running it again", run_id, run.status)
         return run
+    notify_backtest_status(run_id=run.pk, strategy_id=run.strategy_id_text, status=BacktestStatus.RUNNING)
     try:
         _row, strategy, config = backtest_check(_request_from_dict(run.config["request"]))
         result, metrics, duration = _perform(strategy, config)
@@ -240,6 +242,7 @@ def backtest_run_perform(*, run_id: int) -> BacktestRun:
         values["config"] = {**values["config"], "request": run.config["request"]}
     BacktestRun.objects.filter(pk=run_id).update(**values)
     run.refresh_from_db()
+    notify_backtest_status(run_id=run.pk, strategy_id=run.strategy_id_text, status=run.status)
     if run.status == BacktestStatus.COMPLETED:
         _log(run)
     return run

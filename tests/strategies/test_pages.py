@@ -131,10 +131,12 @@ def test_detail_shows_charts_trades_fills_regime_parameters_warnings_and_metrics
     assert len(data["dates"]) == len(data["equity"]) == len(data["baseline"]) == len(data["drawdown"]) == 60
     assert data["baseline_label"] == "QQQ" and data["strategy"] == "Hierarchical Adaptive v3.5b"
     assert max(data["drawdown"]) == 0.0 and min(data["drawdown"]) < 0
-    assert data["regime"]["cells"][:12] == [1] * 10 + [2, 2]
+    # the regime timeline is a step chart: only its changes are sent (cell 1 for ten days, then cell 2)
+    assert data["regime"]["cells"][:2] == [1, 2] and data["regime"]["dates"][1] == data["dates"][10]
     assert data["cell_names"]["1"] == "kill zone"
-    assert html.count("<tr><td>TQQQ</td>") == 3  # trades table
-    assert "7 fills" in html
+    # seven buys of TQQQ, never sold: one open round trip (not one row per lot)
+    assert html.count('<tr><td class="left">TQQQ') == 1 and ">open</td>" in html
+    assert "1 round trip" in html and "7 fills" in html
     assert "<code>sma_fast</code>" in html and "140" in html  # parameters
     assert "QQQ has 2 missing bars" in html  # warnings
     assert "Profit factor" in html and "∞" in html and "Sharpe" in html and "1.46" in html
@@ -143,12 +145,22 @@ def test_detail_shows_charts_trades_fills_regime_parameters_warnings_and_metrics
     assert "<script>" not in html
 
 
-def test_detail_limits_a_long_trades_table(viewer_client, strategy):
-    trade = {"symbol": "QQQ", "entry_date": "2020-01-02", "exit_date": "2020-01-03", "qty": "1", "pnl": "-1"}
-    run = backtest_run_create(strategy, trades=[trade] * 600)
+def test_detail_pages_the_round_trips_fifty_at_a_time_newest_first(viewer_client, strategy):
+    fills = []
+    for day in range(120):
+        when = f"2020-{1 + day // 28:02d}-{1 + day % 28:02d}"
+        fills += [
+            {"date": when, "symbol": "QQQ", "side": "buy", "qty": 3, "price": "100", "commission": "0.03"},
+            {"date": when, "symbol": "QQQ", "side": "sell", "qty": 3, "price": "101", "commission": "0.03"},
+        ]
+    run = backtest_run_create(strategy, fills=fills)
     html = page_html(viewer_client.get(f"/backtests/{run.pk}/"))
-    assert "600 closed, latest 500 shown" in html
-    assert html.count("<tr><td>QQQ</td>") == 500
+    assert "120 round trips" in html and "Page 1 of 3" in html
+    assert html.count('<tr><td class="left">QQQ') == 50
+    assert "2020-05-08" in html and "2020-01-01" not in html  # the newest first
+    last = page_html(viewer_client.get(f"/backtests/{run.pk}/trades/?trades=3"))
+    assert last.count('<tr><td class="left">QQQ') == 20 and "2020-01-01" in last and "<nav" not in last[:10]
+    assert "$2.94" in last  # 3 × (101 − 100) − 0.06 commission
 
 
 def test_detail_of_a_failed_run_shows_the_error_and_no_charts(viewer_client, strategy):
