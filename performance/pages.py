@@ -269,8 +269,10 @@ def performance_context(selection: PerformanceSelection, strategies: list[Strate
             row["win_rate"] = display.fmt_pct(series.last_win_rate) if is_strategy else ""
             chart_series.append(_chart_payload(series, label))
         kpi_rows.append(row)
+    first_dates = [row["first_date"] for row in kpi_rows if row.get("first_date")]
     context.update(
         start=start,
+        shown_start=start or (min(first_dates) if first_dates else None),  # "all": the first day shown, as a date
         end=end,
         kpi_rows=kpi_rows,
         chart_data={"series": chart_series, "cell_names": {str(k): v for k, v in display.REGIME_CELL_NAMES.items()}}
