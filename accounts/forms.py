@@ -103,6 +103,27 @@ class CodeForm(forms.Form):
     )
 
 
+def _current_password_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=4096,
+        strip=False,
+        label="Current password",
+        help_text="Not needed when you verified a second factor in the last 5 minutes.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TotpEnableForm(CodeForm):
+    """The code that turns TOTP on, with the proof that the account's owner is present."""
+
+    current_password = _current_password_field()
+
+
+class PasskeyRemoveForm(forms.Form):
+    current_password = _current_password_field()
+
+
 class BackupCodesForm(forms.Form):
     code = forms.CharField(
         required=False, max_length=32, widget=forms.TextInput(attrs={"autocomplete": "one-time-code"})

@@ -32,6 +32,19 @@ class CodeInput(serializers.Serializer):
     code = serializers.CharField(max_length=32, trim_whitespace=True)
 
 
+class ReauthenticationInput(serializers.Serializer):
+    """Changing sign-in factors: the current password, unless a second factor was verified in the last
+    5 minutes (``accounts.services.reauthentication``)."""
+
+    current_password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, required=False, allow_blank=True, style={"input_type": "password"}
+    )
+
+
+class FactorCodeInput(CodeInput, ReauthenticationInput):
+    """A code that turns a new factor on, with the proof that the account's owner is present."""
+
+
 class PasswordField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 4096)

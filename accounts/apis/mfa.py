@@ -8,9 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
-from accounts.apis.common import CodeInput, PasswordField
+from accounts.apis.common import CodeInput, FactorCodeInput, PasswordField
 from accounts.selectors import mfa_status
 from accounts.services.login import CONFIRM, second_factor_verify
+from accounts.services.reauthentication import factor_change_authorize
 from accounts.services.totp import backup_codes_regenerate, totp_disable, totp_enable, totp_setup_begin
 from jutsu.api import validated
 
@@ -49,14 +50,16 @@ class TwoFactorSetupApi(APIView):
 
 
 class TwoFactorVerifyApi(ratelimit.RateLimitedApiMixin, APIView):
-    """Confirm set-up with a current code: TOTP is enabled and ten backup codes are returned once."""
+    """Confirm set-up with a current code: TOTP is enabled and ten backup codes are returned once.
+    Needs ``current_password`` unless a second factor was verified in the last 5 minutes (else 403)."""
 
     permission = PERMISSION
-    rate_limit_groups = (ratelimit.SECOND_FACTOR,)
+    rate_limit_groups = (ratelimit.SECOND_FACTOR, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
 
-    @extend_schema(request=CodeInput, responses={200: dict, 400: dict})
+    @extend_schema(request=FactorCodeInput, responses={200: dict, 400: dict, 403: dict})
     def post(self, request):
-        data = validated(CodeInput, request.data)
+        data = validated(FactorCodeInput, request.data)
+        factor_change_authorize(user=request.user, password=data.get("current_password"), request=request)
         codes = totp_enable(user=request.user, code=data["code"], request=request)
         return Response({"enabled": True, "backup_codes": codes})
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import ratelimit
-from accounts.apis.common import PasswordField
+from accounts.apis.common import PasswordField, ReauthenticationInput
 from accounts.permissions import PUBLIC
 from accounts.selectors import passkey_authenticators, passkey_list, passkey_summary
 from accounts.services.login import login_with_passkey, user_password_verify
@@ -19,13 +19,14 @@ from accounts.services.passkeys import (
     passkey_registration_begin,
     passkey_revoke,
 )
+from accounts.services.reauthentication import factor_change_authorize
 from jutsu.api import validated
 from jutsu.errors import InvalidParameter
 
 PERMISSION = "self:passkey"
 
 
-class RegisterInput(serializers.Serializer):
+class RegisterInput(ReauthenticationInput):
     challenge_id = serializers.CharField(max_length=64)
     credential = serializers.JSONField()
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -84,14 +85,16 @@ class PasskeyRegisterOptionsApi(ratelimit.RateLimitedApiMixin, APIView):
 
 class PasskeyRegisterApi(ratelimit.RateLimitedApiMixin, APIView):
     """Store the passkey; ``backup_codes`` holds ten new codes (shown only now) when it is the user's
-    first second factor, else ``[]``."""
+    first second factor, else ``[]``. Needs ``current_password`` unless a second factor was verified in
+    the last 5 minutes (else 403)."""
 
     permission = PERMISSION
-    rate_limit_groups = (ratelimit.PASSKEY_REGISTER,)
+    rate_limit_groups = (ratelimit.PASSKEY_REGISTER, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
 
-    @extend_schema(request=RegisterInput, responses={201: dict, 400: dict})
+    @extend_schema(request=RegisterInput, responses={201: dict, 400: dict, 403: dict})
     def post(self, request):
         data = validated(RegisterInput, request.data)
+        factor_change_authorize(user=request.user, password=data.get("current_password"), request=request)
         registered = passkey_register(
             user=request.user,
             challenge_id=data["challenge_id"],
@@ -104,12 +107,17 @@ class PasskeyRegisterApi(ratelimit.RateLimitedApiMixin, APIView):
 
 
 class PasskeyDetailApi(ratelimit.RateLimitedApiMixin, APIView):
+    """DELETE: remove one of your passkeys; the JSON body carries ``current_password`` unless a second
+    factor was verified in the last 5 minutes (else 403)."""
+
     permission = PERMISSION
-    rate_limit_groups = (ratelimit.PASSKEY_REGISTER,)
+    rate_limit_groups = (ratelimit.PASSKEY_REGISTER, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
     rate_limit_methods = ("DELETE",)
 
-    @extend_schema(responses={204: None, 404: dict})
+    @extend_schema(request=ReauthenticationInput, responses={204: None, 403: dict, 404: dict})
     def delete(self, request, passkey_id: int):
+        data = validated(ReauthenticationInput, request.data)
+        factor_change_authorize(user=request.user, password=data.get("current_password"), request=request)
         passkey_revoke(user=request.user, passkey_id=passkey_id, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

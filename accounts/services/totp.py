@@ -64,8 +64,32 @@ def totp_setup_begin(*, user) -> TotpSetup:
             created_at=now,
             expires_at=expires_at,
         )
+    return _setup(user, secret, expires_at)
+
+
+def totp_setup_pending(*, user) -> TotpSetup | None:
+    """The set-up in progress (its secret and QR code), or None when there is none or it expired — so a
+    refused confirmation can show the same key again instead of one the user has not scanned."""
+    challenge = _pending_challenge(user, timezone.now())
+    if challenge is None:
+        return None
+    return _setup(user, mfa_adapter().decrypt(challenge.state["secret"]), challenge.expires_at)
+
+
+def _setup(user, secret: str, expires_at) -> TotpSetup:
+    adapter = mfa_adapter()
     uri = adapter.build_totp_url(user, secret)
     return TotpSetup(secret=secret, otpauth_uri=uri, qr_svg=adapter.build_totp_svg(uri), expires_at=expires_at)
+
+
+def _pending_challenge(user, now) -> AuthChallenge | None:
+    return (
+        AuthChallenge.objects.filter(
+            user_id=user.pk, purpose=ChallengePurpose.TOTP_SETUP, used_at__isnull=True, expires_at__gt=now
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def _code_window_seconds() -> int:
@@ -94,13 +118,7 @@ def totp_code_check(*, user, code: str) -> bool:
 def totp_enable(*, user, code: str, request=None) -> list[str]:
     """Confirm set-up with a current code; returns the ten new backup codes."""
     now = timezone.now()
-    challenge = (
-        AuthChallenge.objects.filter(
-            user_id=user.pk, purpose=ChallengePurpose.TOTP_SETUP, used_at__isnull=True, expires_at__gt=now
-        )
-        .order_by("-created_at")
-        .first()
-    )
+    challenge = _pending_challenge(user, now)
     if challenge is None:
         raise InvalidParameter(f"No TOTP set-up in progress (it lasts {SETUP_MINUTES} minutes): start the set-up again")
     adapter = mfa_adapter()

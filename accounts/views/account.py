@@ -8,10 +8,24 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import ratelimit, selectors
-from accounts.forms import BackupCodesForm, CodeForm, PasswordChangeForm, form_error_from
+from accounts.forms import (
+    BackupCodesForm,
+    CodeForm,
+    PasskeyRemoveForm,
+    PasswordChangeForm,
+    TotpEnableForm,
+    form_error_from,
+)
 from accounts.permissions import AUTHENTICATED, permission_required
 from accounts.services.passkeys import passkey_revoke
-from accounts.services.totp import backup_codes_regenerate, totp_disable, totp_enable, totp_setup_begin
+from accounts.services.reauthentication import factor_change_authorize
+from accounts.services.totp import (
+    backup_codes_regenerate,
+    totp_disable,
+    totp_enable,
+    totp_setup_begin,
+    totp_setup_pending,
+)
 from accounts.services.users import user_password_change
 from jutsu.errors import JutsuError
 
@@ -61,14 +75,17 @@ def password_change_page(request):
 
 
 @permission_required("self:2fa")
-@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR)
+@ratelimit.rate_limited_post(ratelimit.SECOND_FACTOR, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
 @require_http_methods(["GET", "POST"])
 def totp_setup_page(request):
-    """GET: a fresh secret with its QR code. POST: the current code enables TOTP."""
+    """GET: a fresh secret with its QR code. POST: the current code (with the current password, unless a
+    second factor was verified in the last 5 minutes) enables TOTP."""
     if request.method == "POST":
-        form = CodeForm(request.POST)
+        form = TotpEnableForm(request.POST)
         if form.is_valid():
             try:
+                password = form.cleaned_data["current_password"]
+                factor_change_authorize(user=request.user, password=password, request=request, channel="session")
                 codes = totp_enable(user=request.user, code=form.cleaned_data["code"], request=request)
             except JutsuError as exc:
                 form_error_from(form, exc)
@@ -77,9 +94,11 @@ def totp_setup_page(request):
                 return render(request, "accounts/backup_codes.html", {"codes": codes, "fresh_setup": True})
         status = 400
     else:
-        form, status = CodeForm(), 200
+        form, status = TotpEnableForm(), 200
     try:
-        setup = totp_setup_begin(user=request.user)
+        # a refused confirmation shows the key being set up again; a fresh visit starts a new one
+        pending = totp_setup_pending(user=request.user) if request.method == "POST" else None
+        setup = pending or totp_setup_begin(user=request.user)
     except JutsuError as exc:
         messages.info(request, exc.message)
         return redirect("accounts:account")
@@ -123,13 +142,26 @@ def backup_codes_page(request):
 
 
 @permission_required("self:passkey")
-@ratelimit.rate_limited_post(ratelimit.PASSKEY_REGISTER)
-@require_POST
+@ratelimit.rate_limited_post(ratelimit.PASSKEY_REGISTER, ratelimit.CURRENT_PASSWORD, ratelimit.USER_PASSWORD)
+@require_http_methods(["GET", "POST"])
 def passkey_delete_page(request, passkey_id: int):
-    try:
-        passkey_revoke(user=request.user, passkey_id=passkey_id, request=request)
-    except JutsuError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Passkey removed.")
-    return redirect("accounts:account")
+    """GET: confirm the removal (current password, unless a second factor was verified in the last 5
+    minutes). POST: remove the passkey."""
+    passkey = selectors.passkey_authenticators(request.user).filter(pk=passkey_id).first()
+    if passkey is None:
+        messages.error(request, "That passkey does not exist (or is not yours).")
+        return redirect("accounts:account")
+    form = PasskeyRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password = form.cleaned_data["current_password"]
+            factor_change_authorize(user=request.user, password=password, request=request, channel="session")
+            passkey_revoke(user=request.user, passkey_id=passkey_id, request=request)
+        except JutsuError as exc:
+            form_error_from(form, exc)
+        else:
+            messages.success(request, "Passkey removed.")
+            return redirect("accounts:account")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "passkey": selectors.passkey_summary(passkey)}
+    return render(request, "accounts/passkey_delete.html", context, status=status)

@@ -108,8 +108,10 @@
       const options = await postJSON(form.dataset.optionsUrl, csrf, {});
       const cred = await navigator.credentials.create({ publicKey: creationOptions(options.publicKey) });
       const name = (form.querySelector("input[name=name]") || {}).value || "";
+      const password = (form.querySelector("input[name=current_password]") || {}).value || "";
       const added = await postJSON(form.dataset.registerUrl, csrf, {
         challenge_id: options.challenge_id, credential: registrationJSON(cred), name: name,
+        current_password: password,
       });
       if (added.backup_codes && added.backup_codes.length) {
         say(form, "Passkey added.");

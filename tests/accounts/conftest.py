@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+from tests.factories import TEST_PASSWORD
+
 
 @pytest.fixture(autouse=True)
 def isolated_cache(settings):
@@ -47,11 +49,14 @@ def bearer(client: APIClient, access_token: str) -> APIClient:
     return client
 
 
-def enable_totp(client: APIClient) -> tuple[str, list[str]]:
-    """Set up and confirm TOTP for the client's user; returns (secret, backup codes)."""
+def enable_totp(client: APIClient, password: str = TEST_PASSWORD) -> tuple[str, list[str]]:
+    """Set up and confirm TOTP for the client's user (whose current password is ``password``); returns
+    (secret, backup codes)."""
     setup = client.post("/api/2fa/setup", format="json")
     assert setup.status_code == 200, setup.content
     secret = setup.json()["secret"]
-    verify = client.post("/api/2fa/verify", {"code": totp_now(secret)}, format="json")
+    verify = client.post(
+        "/api/2fa/verify", {"code": totp_now(secret), "current_password": password}, format="json"
+    )
     assert verify.status_code == 200, verify.content
     return secret, verify.json()["backup_codes"]

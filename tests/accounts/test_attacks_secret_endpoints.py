@@ -15,6 +15,7 @@ from accounts.models import Invitation
 from accounts.services.invitations import invitation_create
 from tests.accounts.conftest import enable_totp
 from tests.accounts.webauthn_authenticator import SoftAuthenticator
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +174,7 @@ def test_broken_registration_responses_are_refused_without_a_server_error(viewer
     for name, credential in _broken_credentials(good).items():
         options = _register_options(client)
         body = {"challenge_id": options["challenge_id"], "credential": credential, "name": "x"}
+        body["current_password"] = TEST_PASSWORD  # past the presence check, so the credential is what is tested
         codes[name] = client.post("/api/passkey/register", body, format="json").status_code
     assert all(400 <= code < 500 for code in codes.values()), codes
 
@@ -185,7 +187,12 @@ def test_broken_assertions_are_refused_without_a_server_error(viewer_user, monke
     options = _register_options(client)
     registered = client.post(
         "/api/passkey/register",
-        {"challenge_id": options["challenge_id"], "credential": authenticator.create(options), "name": "k"},
+        {
+            "challenge_id": options["challenge_id"],
+            "credential": authenticator.create(options),
+            "name": "k",
+            "current_password": TEST_PASSWORD,
+        },
         format="json",
     )
     assert registered.status_code == 201, registered.content

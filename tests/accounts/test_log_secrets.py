@@ -14,6 +14,7 @@ import pytest
 
 from tests.accounts.conftest import api_login, bearer, enable_totp, totp_now
 from tests.accounts.webauthn_authenticator import SoftAuthenticator
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_auth_flows_log_no_credentials(debug, settings, log_output, api, client,
 
     # TOTP: secret, backup codes, second-factor login, a failed code
     viewer = bearer(type(api)(), accepted["access_token"])
-    secret, codes = enable_totp(viewer)
+    secret, codes = enable_totp(viewer, password=new_password)
     secrets += [secret, *codes, *(c.replace("-", "") for c in codes)]
     second = anon.post(
         "/api/auth/login/2fa",
@@ -97,7 +98,11 @@ def test_auth_flows_log_no_credentials(debug, settings, log_output, api, client,
     options = viewer.post("/api/passkey/register/options", format="json").json()
     viewer.post(
         "/api/passkey/register",
-        {"challenge_id": options["challenge_id"], "credential": device.create(options)},
+        {
+            "challenge_id": options["challenge_id"],
+            "credential": device.create(options),
+            "current_password": TEST_PASSWORD,
+        },
         format="json",
     )
     changed = "Changed-Viewer-Pass-88"

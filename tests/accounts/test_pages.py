@@ -122,12 +122,16 @@ def test_account_page_shows_password_totp_backup_codes_and_passkeys(viewer_clien
         assert text in html
 
 
-def test_totp_setup_page_shows_a_qr_code_and_enables_with_a_code(viewer_client, viewer_user):
+def test_totp_setup_page_shows_a_qr_code_and_enables_with_a_code(viewer_client, viewer_user, password):
     page = viewer_client.get("/accounts/2fa/setup/")
     html = page.content.decode()
     assert page.status_code == 200 and 'src="data:image/svg+xml;base64,' in html
+    assert 'name="current_password"' in html
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', html).group(1)
-    done = viewer_client.post("/accounts/2fa/setup/", {"code": totp_now(secret)})
+    without = viewer_client.post("/accounts/2fa/setup/", {"code": totp_now(secret)})
+    assert without.status_code == 400 and "confirm your current password" in without.content.decode()
+    assert not Authenticator.objects.filter(user=viewer_user).exists()
+    done = viewer_client.post("/accounts/2fa/setup/", {"code": totp_now(secret), "current_password": password})
     assert done.status_code == 200
     assert len(re.findall(r"<li><code>[a-z2-9]{5}-[a-z2-9]{5}</code></li>", done.content.decode())) == 10
     assert Authenticator.objects.filter(user=viewer_user, type="totp").exists()
@@ -154,14 +158,19 @@ def test_password_change_page_keeps_the_session(viewer_client, viewer_user, pass
     assert viewer_client.get("/accounts/").status_code == 200
 
 
-def test_passkey_remove_page(viewer_client, viewer_user):
+def test_passkey_remove_page_asks_for_the_password(viewer_client, viewer_user, password):
     device = SoftAuthenticator()
     options = passkey_registration_begin(user=viewer_user)
     key = passkey_register(
         user=viewer_user, challenge_id=options["challenge_id"], credential=device.create(options)
     ).authenticator
-    viewer_client.post(f"/accounts/passkeys/{key.pk}/delete/")
-    assert not Authenticator.objects.filter(pk=key.pk).exists()
+    confirm = viewer_client.get(f"/accounts/passkeys/{key.pk}/delete/")
+    assert confirm.status_code == 200 and 'name="current_password"' in confirm.content.decode()
+    wrong = viewer_client.post(f"/accounts/passkeys/{key.pk}/delete/", {"current_password": "not-it"})
+    assert wrong.status_code == 400 and "incorrect" in wrong.content.decode()
+    assert Authenticator.objects.filter(pk=key.pk).exists()
+    done = viewer_client.post(f"/accounts/passkeys/{key.pk}/delete/", {"current_password": password})
+    assert done.status_code == 302 and not Authenticator.objects.filter(pk=key.pk).exists()
 
 
 def test_users_page_is_for_admins_and_shows_the_invitation_link_once(admin_client, viewer_client):

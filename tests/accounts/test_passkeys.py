@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import SecurityEvent
 from tests.accounts.conftest import api_login, bearer
 from tests.accounts.webauthn_authenticator import SoftAuthenticator
+from tests.factories import TEST_PASSWORD as PW
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def register(client, device: SoftAuthenticator, name: str = "Laptop"):
     credential = device.create(options)
     return client.post(
         "/api/passkey/register",
-        {"challenge_id": options["challenge_id"], "credential": credential, "name": name},
+        {"challenge_id": options["challenge_id"], "credential": credential, "name": name, "current_password": PW},
         format="json",
     )
 
@@ -42,7 +43,9 @@ def second_factor_options(api, password):
 
 def authenticate(api, options, credential):
     return api.post(
-        "/api/passkey/authenticate", {"challenge_id": options["challenge_id"], "credential": credential}, format="json"
+        "/api/passkey/authenticate",
+        {"challenge_id": options["challenge_id"], "credential": credential, "current_password": PW},
+        format="json",
     )
 
 
@@ -83,7 +86,9 @@ def test_registration_from_another_origin_is_refused(signed_in):
     options = signed_in.post("/api/passkey/register/options", format="json").json()
     credential = SoftAuthenticator().create(options, origin="https://evil.example")
     response = signed_in.post(
-        "/api/passkey/register", {"challenge_id": options["challenge_id"], "credential": credential}, format="json"
+        "/api/passkey/register",
+        {"challenge_id": options["challenge_id"], "credential": credential, "current_password": PW},
+        format="json",
     )
     assert response.status_code == 400
     assert not Authenticator.objects.exists()
@@ -94,7 +99,9 @@ def test_a_registration_challenge_expires_after_5_minutes(signed_in):
     credential = SoftAuthenticator().create(options)
     with time_machine.travel(timezone.now() + timedelta(minutes=5, seconds=1)):
         response = signed_in.post(
-            "/api/passkey/register", {"challenge_id": options["challenge_id"], "credential": credential}, format="json"
+            "/api/passkey/register",
+            {"challenge_id": options["challenge_id"], "credential": credential, "current_password": PW},
+            format="json",
         )
     assert response.status_code == 400
     assert "expired" in response.json()["detail"]
@@ -188,7 +195,7 @@ def test_a_revoked_passkey_can_no_longer_sign_in(api, signed_in, password, viewe
     device, other = SoftAuthenticator(), SoftAuthenticator()
     passkey_id = register(signed_in, device).json()["id"]
     register(signed_in, other)
-    assert signed_in.delete(f"/api/passkey/{passkey_id}").status_code == 204
+    assert signed_in.delete(f"/api/passkey/{passkey_id}", {"current_password": PW}, format="json").status_code == 204
     event = SecurityEvent.objects.get(event_type="PASSKEY_REVOKED")
     assert event.details["passkey_id"] == passkey_id
     options = second_factor_options(api, password)
@@ -199,5 +206,5 @@ def test_users_cannot_revoke_each_others_passkeys(api, signed_in, admin_user, pa
     passkey_id = register(signed_in, SoftAuthenticator()).json()["id"]
     api.credentials()
     admin = bearer(api, api_login(api, "admin", password).json()["access_token"])
-    assert admin.delete(f"/api/passkey/{passkey_id}").status_code == 404
+    assert admin.delete(f"/api/passkey/{passkey_id}", {"current_password": PW}, format="json").status_code == 404
     assert Authenticator.objects.filter(pk=passkey_id).exists()

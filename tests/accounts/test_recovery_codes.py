@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import BackupCode
 from tests.accounts.conftest import api_login, enable_totp
 from tests.accounts.webauthn_authenticator import SoftAuthenticator
+from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,12 @@ def _register(client, device: SoftAuthenticator, name: str = "Laptop"):
     options = client.post("/api/passkey/register/options", format="json").json()
     return client.post(
         "/api/passkey/register",
-        {"challenge_id": options["challenge_id"], "credential": device.create(options), "name": name},
+        {
+            "challenge_id": options["challenge_id"],
+            "credential": device.create(options),
+            "name": name,
+            "current_password": TEST_PASSWORD,
+        },
         format="json",
     )
 

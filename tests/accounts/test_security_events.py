@@ -14,7 +14,7 @@ from jutsu.models import SecurityEventType
 from jutsu.security import DEFAULT_SEVERITY, security_event_record
 from tests.accounts.conftest import api_login, bearer, enable_totp
 from tests.accounts.webauthn_authenticator import SoftAuthenticator
-from tests.factories import AdminFactory
+from tests.factories import TEST_PASSWORD, AdminFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,11 @@ def test_the_accounts_flows_write_every_accounts_event_type(api, anon_api, viewe
     options = viewer.post("/api/passkey/register/options", format="json").json()
     passkey = viewer.post(
         "/api/passkey/register",
-        {"challenge_id": options["challenge_id"], "credential": device.create(options)},
+        {
+            "challenge_id": options["challenge_id"],
+            "credential": device.create(options),
+            "current_password": TEST_PASSWORD,
+        },
         format="json",
     ).json()  # PASSKEY_REGISTERED
     anon_api.credentials()
@@ -108,7 +112,7 @@ def test_the_accounts_flows_write_every_accounts_event_type(api, anon_api, viewe
         format="json",
     )  # PASSKEY_AUTHENTICATED
     anon_api.post("/api/passkey/authenticate", {"challenge_id": "nope", "credential": {}}, format="json")
-    viewer.delete(f"/api/passkey/{passkey['id']}")  # PASSKEY_REVOKED
+    viewer.delete(f"/api/passkey/{passkey['id']}", {"current_password": TEST_PASSWORD}, format="json")  # REVOKED
     viewer.post("/api/auth/logout", {"refresh_token": rotated["refresh_token"]}, format="json")  # LOGOUT
     invitation = admin.post("/api/users/invite", {"role": "viewer"}, format="json").json()  # USER_INVITED
     anon_api.post(

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.crypto import decrypt_text
 from accounts.models import BackupCode, SecurityEvent
 from tests.accounts.conftest import api_login, bearer, enable_totp, totp_now
+from tests.factories import TEST_PASSWORD as PW
 
 pytestmark = pytest.mark.django_db
 
@@ -66,14 +67,14 @@ def test_backup_codes_are_stored_hashed(viewer_client, viewer_user):
 
 def test_wrong_code_does_not_enable(viewer_client, viewer_user):
     viewer_client.post("/api/2fa/setup", format="json")
-    response = viewer_client.post("/api/2fa/verify", {"code": "000000"}, format="json")
+    response = viewer_client.post("/api/2fa/verify", {"code": "000000", "current_password": PW}, format="json")
     assert response.status_code == 400
     assert not Authenticator.objects.filter(user=viewer_user).exists()
     assert SecurityEvent.objects.filter(event_type="2FA_FAILURE", user=viewer_user).exists()
 
 
 def test_verify_without_setup_is_a_clear_400(viewer_client):
-    response = viewer_client.post("/api/2fa/verify", {"code": "123456"}, format="json")
+    response = viewer_client.post("/api/2fa/verify", {"code": "123456", "current_password": PW}, format="json")
     assert response.status_code == 400
     assert "set-up" in response.json()["detail"]
 

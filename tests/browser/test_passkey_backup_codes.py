@@ -36,6 +36,7 @@ def test_a_first_passkey_added_in_the_browser_shows_the_backup_codes_once(
     browser.get(base + "/accounts/")
     browser.add_virtual_authenticator(options)
     browser.find_element(By.ID, "passkey-name").send_keys("Virtual key")
+    browser.find_element(By.ID, "passkey-current-password").send_keys(password)  # adding a factor: owner present
     browser.find_element(By.CSS_SELECTOR, "[data-passkey-register]").click()
 
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-backup-codes] ul.codes code")))
