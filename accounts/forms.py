@@ -109,7 +109,7 @@ def _current_password_field() -> forms.CharField:
         max_length=4096,
         strip=False,
         label="Current password",
-        help_text="Not needed when you verified a second factor in the last 5 minutes.",
+        help_text="Not needed within 5 minutes of signing in or of verifying a second factor.",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 

@@ -21,6 +21,8 @@ from accounts.errors import TokenInvalid
 from jutsu.models import SecurityEventType
 from jutsu.security import security_event_record
 
+# When the user signed in (epoch seconds), carried by every token of the sign-in, refreshes included.
+AUTH_TIME_CLAIM = "auth_time"
 INVALID_REFRESH = "Invalid or expired refresh token: sign in again"
 
 
@@ -37,6 +39,7 @@ def _pair(refresh: RefreshToken) -> dict[str, Any]:
 def token_pair_issue(*, user, request=None) -> dict[str, Any]:
     """A new access/refresh pair for ``user`` (call only once every factor has passed)."""
     refresh = RefreshToken.for_user(user)
+    refresh[AUTH_TIME_CLAIM] = int(timezone.now().timestamp())
     security_event_record(
         SecurityEventType.TOKEN_CREATED, user=user, request=request, details={"token_id": refresh["jti"]}
     )
@@ -84,6 +87,8 @@ def token_pair_refresh(*, refresh_token: str, request=None) -> dict[str, Any]:
             raise TokenInvalid(INVALID_REFRESH)
         BlacklistedToken.objects.create(token=outstanding)
         new_refresh = RefreshToken.for_user(user)
+        if AUTH_TIME_CLAIM in refresh:  # a refresh is not a sign-in: the pair keeps the original instant
+            new_refresh[AUTH_TIME_CLAIM] = refresh[AUTH_TIME_CLAIM]
     security_event_record(
         SecurityEventType.TOKEN_REFRESHED,
         user=user,

@@ -151,7 +151,7 @@ def passkey_delete_page(request, passkey_id: int):
     if passkey is None:
         messages.error(request, "That passkey does not exist (or is not yours).")
         return redirect("accounts:account")
-    form = PasskeyRemoveForm(request.POST or None)
+    form = PasskeyRemoveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             password = form.cleaned_data["current_password"]

@@ -55,8 +55,6 @@ def enable_totp(client: APIClient, password: str = TEST_PASSWORD) -> tuple[str, 
     setup = client.post("/api/2fa/setup", format="json")
     assert setup.status_code == 200, setup.content
     secret = setup.json()["secret"]
-    verify = client.post(
-        "/api/2fa/verify", {"code": totp_now(secret), "current_password": password}, format="json"
-    )
+    verify = client.post("/api/2fa/verify", {"code": totp_now(secret), "current_password": password}, format="json")
     assert verify.status_code == 200, verify.content
     return secret, verify.json()["backup_codes"]

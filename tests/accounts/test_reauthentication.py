@@ -65,3 +65,33 @@ def test_a_second_factor_verified_within_5_minutes_stands_in_for_the_password(vi
         )
     assert removed.status_code == 204
     assert not Authenticator.objects.filter(user=viewer_user, type=Authenticator.Type.WEBAUTHN).exists()
+
+
+def _signed_in_api(password: str) -> tuple[APIClient, dict]:
+    client = APIClient()
+    tokens = client.post("/api/auth/login", {"username": "viewer", "password": password}, format="json").json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    return client, tokens
+
+
+def test_a_sign_in_of_the_last_5_minutes_is_enough_and_a_refresh_does_not_renew_it(viewer_user, password):
+    client, tokens = _signed_in_api(password)
+    secret = client.post("/api/2fa/setup", format="json").json()["secret"]
+    assert client.post("/api/2fa/verify", {"code": totp_now(secret)}, format="json").status_code == 200
+    later = timezone.now() + timedelta(minutes=6)
+    with time_machine.travel(later):
+        refreshed = APIClient().post("/api/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access_token']}")
+        response = _register(client, SoftAuthenticator())
+    assert response.status_code == 403 and response.json()["code"] == "reauthentication_required"
+
+
+def test_a_page_sign_in_of_the_last_5_minutes_may_remove_a_passkey(client, viewer_user, password):
+    client.post("/accounts/login/", {"login": "viewer", "password": password})  # before a factor exists
+    registered = _register(_signed_in_api(password)[0], SoftAuthenticator())
+    assert registered.status_code == 201
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        stale = client.post(f"/accounts/passkeys/{registered.json()['id']}/delete/")
+        assert stale.status_code == 400
+    removed = client.post(f"/accounts/passkeys/{registered.json()['id']}/delete/")
+    assert removed.status_code == 302 and not Authenticator.objects.filter(pk=registered.json()["id"]).exists()
