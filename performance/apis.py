@@ -22,7 +22,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import CsvCapableMixin, PageInput, paginated_response, query_params_valid
+from jutsu.api import CsvCapableMixin, DateRangeInput, PageInput, paginated_response, query_params_valid
 from jutsu.errors import NotFound
 from jutsu.scheduler import calendar
 from performance import selectors
@@ -69,21 +69,10 @@ CSV_FIELDS = (
 # ── input ──────────────────────────────────────────────────────────────────────────────────────────
 
 
-class RangeInput(serializers.Serializer):
+class RangeInput(DateRangeInput):
     """Shared query parameters; DRF's messages name the field (``days: A valid integer is required.``)."""
 
     mode = serializers.ChoiceField(choices=Mode.values, default=DEFAULT_MODE)
-    days = serializers.IntegerField(required=False, min_value=1, max_value=36_500)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        start, end = attrs.get("start_date"), attrs.get("end_date")
-        if start and end and start > end:
-            raise serializers.ValidationError({"start_date": f"{start} is after end_date {end}"})
-        if attrs.get("days") and start:
-            raise serializers.ValidationError({"days": "give days or start_date, not both"})
-        return attrs
 
 
 class EntityRangeInput(PageInput, RangeInput):

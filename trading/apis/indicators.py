@@ -15,7 +15,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import CsvCapableMixin, PageInput, dict_rows_csv, query_params_valid
+from jutsu.api import CsvCapableMixin, DateRangeInput, PageInput, dict_rows_csv, query_params_valid
 from strategies.selectors import strategies_list, strategy_get
 from trading.indicators import HISTORY_FIELDS, INDICATOR_DESCRIPTIONS, indicator_values, regime_thresholds
 from trading.modes import Mode
@@ -29,19 +29,8 @@ class IndicatorsInput(serializers.Serializer):
     mode = serializers.ChoiceField(choices=Mode.choices, required=False)
 
 
-class IndicatorHistoryInput(PageInput, IndicatorsInput):
-    days = serializers.IntegerField(required=False, min_value=1, max_value=36_500)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
+class IndicatorHistoryInput(PageInput, IndicatorsInput, DateRangeInput):
     format = serializers.ChoiceField(choices=["json", "csv"], default="json")
-
-    def validate(self, attrs):
-        start, end = attrs.get("start_date"), attrs.get("end_date")
-        if start and end and start > end:
-            raise serializers.ValidationError({"start_date": f"{start} is after end_date {end}"})
-        if attrs.get("days") and start:
-            raise serializers.ValidationError({"days": "give days or start_date, not both"})
-        return attrs
 
 
 class IndicatorsApi(CsvCapableMixin, APIView):
