@@ -2,7 +2,8 @@
 
 Seeds its own database (not timed): 25 years of daily bars for six symbols, 10 years × 3 strategies of
 daily performance (seeded from real backtests of those bars) plus the baseline, and 5,000 trades. Then it
-serves the platform the way the README's production notes say — Daphne on ``jutsu.asgi:application``,
+serves the platform the way the README's production notes say — one Daphne process per core on
+``jutsu.asgi:application`` (``--servers``; users are spread over them as the proxy's round robin would),
 PostgreSQL and Redis when both answer on localhost (a temporary database, dropped afterwards), else the
 embedded SQLite default — and runs Locust headless in its own process (``bench/load/locustfile.py``):
 ``--users`` signed-in viewers for ``--seconds`` on the overview, performance and trades pages,
@@ -205,7 +206,7 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise SystemExit("daphne did not answer within 90 s")
 
 
-def _locust(port: int, credentials: list[dict], users: int, seconds: int, out: Path) -> Path:
+def _locust(ports: list[int], credentials: list[dict], users: int, seconds: int, out: Path) -> Path:
     locust = Path(sys.executable).with_name("locust")
     command = [
         str(locust),
@@ -219,14 +220,15 @@ def _locust(port: int, credentials: list[dict], users: int, seconds: int, out: P
         "--run-time",
         f"{seconds}s",
         "--host",
-        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{ports[0]}",
         "--csv",
         str(out / "load"),
         "--only-summary",
         "--loglevel",
         "WARNING",
     ]
-    env = {**os.environ, "LOAD_CREDENTIALS": json.dumps(credentials)}
+    servers = " ".join(f"http://127.0.0.1:{port}" for port in ports)
+    env = {**os.environ, "LOAD_CREDENTIALS": json.dumps(credentials), "LOAD_SERVERS": servers}
     subprocess.run(command, env=env, check=False, stdout=subprocess.DEVNULL)
     return out / "load_stats.csv"
 
@@ -234,7 +236,7 @@ def _locust(port: int, credentials: list[dict], users: int, seconds: int, out: P
 def _report(stats_csv: Path, backend: str) -> int:
     rows = list(csv.DictReader(stats_csv.open()))
     failed = 0
-    print(f"\nserved by Daphne on {backend}")
+    print(f"\nserved by {backend}")
     print(f"{'request':<44} {'count':>6} {'fail':>5} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7}  verdict")
     for row in rows:
         name = row["Name"]
@@ -250,6 +252,9 @@ def _report(stats_csv: Path, backend: str) -> int:
             f"{name:<44} {row['Request Count']:>6} {row['Failure Count']:>5} {float(row['Requests/s']):>6.1f} "
             f"{float(row['50%'] or 0):>7.0f} {p95:>7.0f}  {verdict}"
         )
+    failures = stats_csv.with_name("load_failures.csv")
+    for row in csv.DictReader(failures.open()) if failures.is_file() else []:
+        print(f"  failed {row['Occurrences']}× {row['Name']}: {row['Error'][:160]}")
     return failed
 
 
@@ -258,6 +263,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--sqlite", action="store_true", help="serve the embedded SQLite default even with services")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Daphne processes (default: one per core)",
+    )
     args = parser.parse_args()
 
     database_url, redis_url = (None, None) if args.sqlite else _services()
@@ -270,17 +281,18 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        port = _free_port()
-        server = _serve(env, port)
+        ports = [_free_port() for _ in range(args.servers)]
+        servers = [_serve(env, port) for port in ports]
         try:
             out = Path(tempfile.mkdtemp(prefix="jutsu-locust-"))
             print(f"{args.users} users for {args.seconds} s …", flush=True)
-            stats = _locust(port, credentials, args.users, args.seconds, out)
+            stats = _locust(ports, credentials, args.users, args.seconds, out)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
         backend = "PostgreSQL + Redis" if database_url else "SQLite (embedded default)"
-        _report(stats, backend)
+        _report(stats, f"{len(ports)} Daphne process(es) on {backend}")
     finally:
         if database_url:
             from django.db import connections

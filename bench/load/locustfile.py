@@ -15,6 +15,8 @@ import os
 from locust import HttpUser, between, task
 
 _CREDENTIALS = itertools.cycle(json.loads(os.environ["LOAD_CREDENTIALS"]))
+# one Daphne process per core behind the proxy's round robin: each user keeps to one of them
+_SERVERS = itertools.cycle(os.environ.get("LOAD_SERVERS", "").split() or [None])
 SESSION_COOKIE = os.environ.get("LOAD_SESSION_COOKIE", "sessionid")
 
 
@@ -25,6 +27,9 @@ class Viewer(HttpUser):
 
     def on_start(self) -> None:
         credentials = next(_CREDENTIALS)
+        server = next(_SERVERS)
+        if server:
+            self.client.base_url = server
         self.client.cookies.set(SESSION_COOKIE, credentials["session"])
         self.api_headers = {"Authorization": f"Bearer {credentials['token']}"}
 
