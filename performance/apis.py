@@ -26,7 +26,8 @@ from jutsu.api import CsvCapableMixin, DateRangeInput, PageInput, paginated_resp
 from jutsu.errors import NotFound
 from jutsu.scheduler import calendar
 from performance import selectors
-from performance.models import DailyPerformance, EntityType, EODJobStatus
+from performance.cache import cached_read
+from performance.models import DAILY_PERFORMANCE_DATA, DailyPerformance, EntityType, EODJobStatus
 from trading.modes import Mode
 
 DEFAULT_MODE = Mode.PAPER
@@ -188,34 +189,47 @@ class DailyPerformanceLatestApi(CsvCapableMixin, APIView):
         mode = params["mode"]
         strategy_id = params.get("strategy_id")
         if not strategy_id:
-            items = selectors.daily_performance_overview(mode, points=1)
+            strategies = selectors.overview_strategies()
+            ids = tuple(s.strategy_id for s in strategies)
+            latest = cached_read(DAILY_PERFORMANCE_DATA, "api_latest", (ids, mode), lambda: _latest_data(ids, mode))
             return Response(
                 {
                     "mode": mode,
                     "strategies": [
                         {
-                            "strategy_id": item.strategy.strategy_id,
-                            "display_name": item.strategy.display_name,
-                            "latest": DailyPerformanceOutput(item.latest).data if item.latest else None,
+                            "strategy_id": s.strategy_id,
+                            "display_name": s.display_name,
+                            "latest": latest.get(s.strategy_id),
                         }
-                        for item in items
+                        for s in strategies
                     ],
                 }
             )
-        latest = selectors.daily_performance_latest(strategy_id, mode)
+        latest, baseline = cached_read(
+            DAILY_PERFORMANCE_DATA, "api_latest_pair", (strategy_id, mode), lambda: _latest_pair_data(strategy_id, mode)
+        )
         if latest is None and not selectors.strategy_known(strategy_id):
             raise NotFound(f"strategy_id: unknown strategy {strategy_id!r}")
-        baseline = None
-        if latest is not None and latest.baseline_symbol:
-            baseline = selectors.daily_performance_latest(latest.baseline_symbol, mode, entity_type=EntityType.BASELINE)
-        return Response(
-            {
-                "strategy_id": strategy_id,
-                "mode": mode,
-                "latest": DailyPerformanceOutput(latest).data if latest else None,
-                "baseline": DailyPerformanceOutput(baseline).data if baseline else None,
-            }
-        )
+        return Response({"strategy_id": strategy_id, "mode": mode, "latest": latest, "baseline": baseline})
+
+
+def _rows_data(rows: list[DailyPerformance | None]) -> list[dict | None]:
+    """Rows as the API shows them (``None`` stays ``None``), through one serializer: its fields are built once."""
+    present = iter(DailyPerformanceOutput([row for row in rows if row is not None], many=True).data)
+    return [dict(next(present)) if row is not None else None for row in rows]
+
+
+def _latest_data(strategy_ids: tuple[str, ...], mode: str) -> dict[str, dict]:
+    """Serialised latest row of each strategy that has one, by id (cached per data version by the caller:
+    serialising is most of the work once the rows are read)."""
+    recent = selectors.daily_performance_recent(strategy_ids, mode)
+    ids = list(recent)
+    return dict(zip(ids, _rows_data([recent[i].latest for i in ids]), strict=True))
+
+
+def _latest_pair_data(strategy_id: str, mode: str) -> tuple[dict | None, dict | None]:
+    latest, baseline = _rows_data(list(selectors.daily_performance_latest_pair(strategy_id, mode)))
+    return latest, baseline
 
 
 class HistoryPagination(LimitOffsetPagination):

@@ -204,3 +204,29 @@ class EODJobStatus(models.Model):
 
     def __str__(self) -> str:
         return f"EOD {self.trading_date}: {self.status}"
+
+
+#: The data set of :class:`DailyPerformance` (and :class:`EODJobStatus`) in :class:`DataVersion`.
+DAILY_PERFORMANCE_DATA = "daily_performance"
+
+
+class DataVersion(models.Model):
+    """The version of a data set (``daily_performance``) that reads are cached by.
+
+    ``token`` is a new random hex string in the same transaction as every service write of the data set (EOD,
+    backfill, seeding, demo removal: :func:`performance.services.data_version.data_version_bump`), so a read
+    cached under a token is never served after the rows changed, in any process: pages and API switch to the
+    new rows the moment the write commits — when its ``data_refresh`` event goes out. The row exists once the
+    data set was first written; before that nothing is cached (:mod:`performance.cache`). A migration that
+    rewrites rows bumps the token too.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "data version"
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.token[:8]} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

@@ -1,7 +1,8 @@
 """Reads of daily performance, snapshots and EOD status (pages, API, services all read through here).
 
 Every function returns model rows or plain dataclasses and issues a fixed number of queries whatever the
-number of strategies or days (no N+1): the overview is three queries, a comparison two.
+number of strategies or days (no N+1): the overview is four queries (two when cached), a comparison two. The
+latest reads cost O(strategies), not O(days), and are cached per data version (:mod:`performance.cache`).
 
 Conventions: ``mode`` is a :class:`trading.modes.Mode` value; dates are New York trading dates
 (``datetime.date``); ranges are inclusive; history is ordered oldest first.
@@ -16,13 +17,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Max, Min, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import DateField, Max, Min, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from jutsu.conf.resolver import resolve_value
 from jutsu.errors import InvalidParameter
 from jutsu.scheduler import calendar
-from performance.models import DailyPerformance, EntityType, EODJobStatus, PerformanceSnapshot
+from performance.cache import cached_read
+from performance.models import DAILY_PERFORMANCE_DATA, DailyPerformance, EntityType, EODJobStatus, PerformanceSnapshot
 from strategies.engine.analyzer import analyze_performance
 from strategies.models import Strategy
 from strategies.selectors import strategies_list
@@ -97,36 +99,84 @@ def _between(rows: QuerySet[DailyPerformance], start: date | None, end: date | N
     return rows
 
 
+def overview_strategies() -> list[Strategy]:
+    """The active strategies in execution order (the overview's cards, the latest API's list). One query."""
+    return list(strategies_list(active_only=True).order_by("execution_order", "strategy_id"))
+
+
 def daily_performance_overview(mode: str, *, points: int = SPARKLINE_POINTS) -> list[OverviewItem]:
     """Each active strategy (execution order) with its latest row in ``mode`` and its last ``points`` equities.
 
-    Three queries in all: active strategies, then the last ``points`` rows per strategy in one windowed query
-    (``ROW_NUMBER() OVER (PARTITION BY entity_id ORDER BY trading_date DESC)``); the newest of those is the
-    latest row.
+    One query for the active strategies, then :func:`daily_performance_recent` (cached per data version: one
+    query for the version, two more when it computes).
     """
-    strategies = list(strategies_list(active_only=True).order_by("execution_order", "strategy_id"))
-    ids = [s.strategy_id for s in strategies]
-    by_id: dict[str, list[DailyPerformance]] = defaultdict(list)
-    if ids and points > 0:
-        rows = (
-            DailyPerformance.objects.filter(entity_type=EntityType.STRATEGY, entity_id__in=ids, mode=mode)
-            .annotate(recent_rank=Window(RowNumber(), partition_by=[F("entity_id")], order_by=F("trading_date").desc()))
-            .filter(recent_rank__lte=points)
-            .order_by("entity_id", "trading_date")
-        )
-        for row in rows:
-            by_id[row.entity_id].append(row)
+    strategies = overview_strategies()
+    recent = daily_performance_recent([s.strategy_id for s in strategies], mode, points=points) if strategies else {}
     items = []
     for strategy in strategies:
-        rows = by_id.get(strategy.strategy_id, [])
+        found = recent.get(strategy.strategy_id)
         items.append(
-            OverviewItem(
-                strategy=strategy,
-                latest=rows[-1] if rows else None,
-                sparkline=[(row.trading_date, row.total_equity) for row in rows],
-            )
+            OverviewItem(strategy=strategy, latest=found.latest, sparkline=found.sparkline)
+            if found
+            else OverviewItem(strategy=strategy, latest=None)
         )
     return items
+
+
+@dataclass(frozen=True)
+class RecentRows:
+    """A strategy's latest row (without ``kpi_state``) and its last equities ``[(trading_date, total_equity), …]``,
+    oldest first."""
+
+    latest: DailyPerformance
+    sparkline: list[tuple[date, Decimal]]
+
+
+def daily_performance_recent(strategy_ids: Iterable[str], mode: str, *, points: int = 1) -> dict[str, RecentRows]:
+    """The latest row and the last ``points`` (≥ 1) equities of each strategy that has rows in ``mode``, by id.
+
+    Its cost follows the number of strategies, not of days: two queries made of per-strategy index range scans
+    on (entity_type, entity_id, mode, trading_date) — the last ``points`` dates, then the latest rows by key —
+    and the result is cached per data version (:mod:`performance.cache`), so until a job writes rows again a
+    call costs one query.
+    """
+    if points < 1:
+        raise InvalidParameter(f"points: {points} is not a positive number of days")
+    ids = tuple(sorted(set(strategy_ids)))
+    if not ids:
+        return {}
+    return cached_read(DAILY_PERFORMANCE_DATA, "recent", (ids, mode, points), lambda: _recent_rows(ids, mode, points))
+
+
+def _recent_rows(ids: tuple[str, ...], mode: str, points: int) -> dict[str, RecentRows]:
+    wanted = Q()
+    for strategy_id in ids:
+        own = Q(entity_type=EntityType.STRATEGY, entity_id=strategy_id, mode=mode)
+        # The date of the points-th newest row (NULL with fewer rows): an index scan of ``points`` entries.
+        nth_newest = DailyPerformance.objects.filter(own).order_by("-trading_date").values("trading_date")
+        since = Coalesce(Subquery(nth_newest[points - 1 : points]), Value(date.min), output_field=DateField())
+        wanted |= own & Q(trading_date__gte=since)
+    equities: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    latest_pk: dict[str, int] = {}
+    rows = DailyPerformance.objects.filter(wanted).order_by("entity_id", "trading_date")
+    for strategy_id, day, equity, pk in rows.values_list("entity_id", "trading_date", "total_equity", "pk"):
+        equities[strategy_id].append((day, equity))
+        latest_pk[strategy_id] = pk
+    if not latest_pk:
+        return {}
+    latest = DailyPerformance.objects.filter(pk__in=latest_pk.values()).defer("kpi_state").order_by()
+    return {row.entity_id: RecentRows(row, equities[row.entity_id]) for row in latest}
+
+
+def daily_performance_latest_pair(
+    strategy_id: str, mode: str
+) -> tuple[DailyPerformance | None, DailyPerformance | None]:
+    """A strategy's latest row in ``mode`` and its baseline's latest row (``None`` when missing). Two index
+    seeks (the API caches what it makes of them per data version)."""
+    latest = daily_performance_latest(strategy_id, mode)
+    if latest is None or not latest.baseline_symbol:
+        return latest, None
+    return latest, daily_performance_latest(latest.baseline_symbol, mode, entity_type=EntityType.BASELINE)
 
 
 def daily_performance_comparison(

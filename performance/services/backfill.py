@@ -35,6 +35,7 @@ from jutsu.errors import ConflictError, InvalidParameter, NotFound
 from jutsu.scheduler import calendar
 from performance.models import DailyPerformance, EntityType, PerformanceSnapshot
 from performance.selectors import daily_performance_from, daily_performance_previous_rows, mode_validate
+from performance.services.data_version import data_version_bump
 from performance.services.days import (
     baseline_rows,
     day_bounds,
@@ -317,6 +318,7 @@ def entity_rows_replace(
             stale = stale.filter(trading_date__lte=end)
         stale.delete()
         daily_rows_insert([*rows, *later])
+        data_version_bump()
 
 
 def _baselines_rebuild(
@@ -371,6 +373,7 @@ def baseline_rebuild(
             entity_type=key.entity_type, entity_id=key.entity_id, mode=key.mode, trading_date__gte=first
         ).delete()
         daily_rows_insert(rows)
+        data_version_bump()
     summary.rows[entity_label(key)] = len(rows)
 
 

@@ -57,6 +57,7 @@ def demo_remove() -> dict[str, int]:
 
     from jutsu.errors import ConflictError
     from performance.models import DailyPerformance, EODJobStatus, PerformanceSnapshot
+    from performance.services.data_version import data_version_bump
     from trading.marketdata.sync import DEMO_SYMBOLS, market_data_remove_synthetic
     from trading.models import LiveTrade, Order, Position, RegimeState, TradingAccount, TradingRun
     from trading.modes import Mode
@@ -78,6 +79,7 @@ def demo_remove() -> dict[str, int]:
             "regime states": RegimeState.objects.all().delete()[0],
             "trading runs": TradingRun.objects.all().delete()[0],
         }
+        data_version_bump()
         engine_stop(actor="load_demo_data --remove")
         removed = market_data_remove_synthetic(symbols=DEMO_SYMBOLS, actor="load_demo_data --remove")
     counts["synthetic bars"] = sum(removed.values())

@@ -47,6 +47,7 @@ from performance.selectors import (
     snapshot_days_between,
     snapshots_between,
 )
+from performance.services.data_version import data_version_bump
 from performance.services.days import (
     baseline_rows,
     day_bounds,
@@ -303,6 +304,7 @@ def _write(plan: DayPlan, status: EODJobStatus) -> None:
         if from_day:
             DailyPerformance.objects.filter(from_day, trading_date__gte=plan.day).delete()
         daily_rows_insert([*plan.rows, *plan.later])
+    data_version_bump()  # cached reads switch to the new rows when this commits, with the event below
     status.status = plan.status
     status.completed_at = timezone.now()
     status.strategies_total = plan.strategies_total

@@ -168,9 +168,25 @@ def test_overview_query_count_does_not_grow_with_strategies_or_days(viewer_clien
         daily_performance_create(sid, days=200)
     config_override_create()
     assert _queries(viewer_client, "/") == small
-    # session, user, overrides banner, strategies, rows, baselines, last EOD, Schwab token, engine, schedules,
-    # data freshness (bar + staleness setting), accounts, positions, regimes, last run results
-    assert small <= 16
+    # session, user, overrides banner, strategies, data version, recent equities, latest rows, baselines, last EOD,
+    # Schwab token, engine, schedules, data freshness (bar + staleness setting), accounts, positions, regimes,
+    # last run results
+    assert small <= 18
+
+
+def test_overview_reads_cached_rows_until_a_job_writes(viewer_client):
+    from performance.services.data_version import data_version_bump
+
+    strategy_create("a", primary=True)
+    rows = daily_performance_create("a", days=30)
+    data_version_bump()  # what the EOD job and the backfill do in their write transactions
+    computed = _queries(viewer_client, "/")
+    cached = _queries(viewer_client, "/")
+    assert cached == computed - 2
+    DailyPerformance.objects.filter(pk=rows[-1].pk).update(total_equity=Decimal("123456.78"))
+    assert "123,456.78" not in page_html(viewer_client.get("/"))  # a write that did not bump: still cached
+    data_version_bump()
+    assert "123,456.78" in page_html(viewer_client.get("/"))
 
 
 def test_overview_shows_the_schwab_logins_time_left(viewer_client, schwab_credentials):

@@ -56,7 +56,7 @@ def make_row(entity_id: str, day: date, equity: float, *, entity_type: str = Ent
     )
 
 
-def test_overview_lists_active_strategies_with_latest_row_and_sparkline_in_three_queries():
+def test_overview_lists_active_strategies_with_latest_row_and_sparkline_in_four_queries():
     for n, sid in enumerate(["a", "b", "c", "d"]):
         make_strategy(sid, order=n, active=sid != "d")
         for k in range(10):
@@ -64,7 +64,7 @@ def test_overview_lists_active_strategies_with_latest_row_and_sparkline_in_three
     make_row("b", date(2024, 1, 20), 500, mode="online_live")
     with CaptureQueriesContext(connection) as ctx:
         items = selectors.daily_performance_overview("paper", points=5)
-    assert len(ctx.captured_queries) <= 3
+    assert len(ctx.captured_queries) <= 4  # strategies, data version, last equities, latest rows
     assert [i.strategy.strategy_id for i in items] == ["a", "b", "c"]
     assert items[1].latest.trading_date == date(2024, 1, 10)
     assert [p[1] for p in items[0].sparkline] == [Decimal(v) for v in (105, 106, 107, 108, 109)]
