@@ -8,12 +8,14 @@ when either is missing. Static files (the vendored Plotly bundle included) are s
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from accounts.services.totp import totp_enable, totp_setup_begin
 from performance.models import EntityType
 from tests.accounts.conftest import totp_now
 from tests.performance.pages_seed import daily_performance_create, strategy_create
 from trading.models import DataMetadata
+from trading.selectors import SYNTHETIC_CACHE_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TIMEOUT_SECONDS = 30
@@ -37,6 +39,7 @@ def test_viewer_signs_in_with_totp_and_sees_overview_banner_and_chart(browser, l
     daily_performance_create("v3_5b", days=300)
     daily_performance_create("QQQ", entity_type=EntityType.BASELINE, days=300, phase=1.4)
     DataMetadata.objects.create(symbol="QQQ", timeframe="1D", last_source="synthetic")
+    cache.delete(SYNTHETIC_CACHE_KEY)  # a page rendered by an earlier test may have cached "no synthetic data"
     secret = totp_setup_begin(user=viewer_user).secret
     totp_enable(user=viewer_user, code=totp_now(secret))
     wait = WebDriverWait(browser, TIMEOUT_SECONDS)
