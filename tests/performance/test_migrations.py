@@ -28,6 +28,13 @@ def _migrate(target) -> None:
     executor.migrate(target)
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """Every test here moves the schema back; later tests in the process need the latest one."""
+    yield
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
 def _version_1_rows(apps) -> None:
     """Rows as the old code stored them: KPI state version 1, returns from the first day's equity."""
     DailyPerformance = apps.get_model("performance", "DailyPerformance")
@@ -71,3 +78,15 @@ def test_stored_rows_are_rebased_on_their_initial_capital_and_back():
         for name in ("cumulative_return", "cagr", "calmar_ratio"):
             assert back[name] == (None if old[name] is None else pytest.approx(old[name], rel=1e-12)), name
     _migrate(AFTER)
+
+
+def test_an_installation_with_daily_performance_gets_a_data_version_and_an_empty_one_does_not():
+    _migrate(AFTER)
+    _migrate([("performance", "0003_data_version")])
+    from performance.models import DAILY_PERFORMANCE_DATA, DataVersion
+
+    assert not DataVersion.objects.exists()  # nothing to cache yet: the first service write creates it
+    _migrate(AFTER)
+    _version_1_rows(MigrationLoader(connection).project_state(AFTER).apps)
+    _migrate([("performance", "0003_data_version")])
+    assert len(DataVersion.objects.get(name=DAILY_PERFORMANCE_DATA).token) == 32
