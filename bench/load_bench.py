@@ -191,7 +191,7 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(Path(env["JUTSU_DATA_DIR"]) / f"daphne-{port}.log").open("w"),  # where a 500's traceback goes
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jutsu.settings")
+# Under ASGI each request's sync code may run on a new thread, and a persistent connection belongs to its
+# thread: they would pile up until PostgreSQL refuses clients. The web process connects per request.
+os.environ["JUTSU_ASGI_PROCESS"] = "1"
 
 from django.core.asgi import get_asgi_application
 

@@ -6,6 +6,7 @@ configuration reference for every variable.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from servestatic.compress import Compressor
@@ -88,7 +89,8 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
-DATABASES = {"default": database_config(JUTSU.database_url)}
+# Workers and beat keep their PostgreSQL connections; the ASGI web process does not (jutsu/asgi.py).
+DATABASES = {"default": database_config(JUTSU.database_url, persistent=not os.environ.get("JUTSU_ASGI_PROCESS"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts -------------------------------------------------------------------------------

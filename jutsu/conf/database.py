@@ -47,12 +47,13 @@ def resolve_database_url(environ: Mapping[str, str], default_sqlite: Path) -> st
     return f"sqlite:///{default_sqlite}"
 
 
-def database_config(url: str, *, conn_max_age: int = 600) -> dict[str, Any]:
+def database_config(url: str, *, persistent: bool = True, conn_max_age: int = 600) -> dict[str, Any]:
     """Translate a database URL into a Django ``DATABASES['default']`` entry.
 
     SQLite gets WAL journaling, a busy timeout and IMMEDIATE transactions (several processes —
     web, worker, beat — write to one file in the embedded mode). PostgreSQL gets persistent
-    connections with health checks.
+    connections with health checks when ``persistent`` (workers, beat, commands), one connection per
+    request otherwise (the ASGI web process, whose request threads come and go).
     """
     try:
         config = django_environ.Env.db_url_config(url)
@@ -74,7 +75,7 @@ def database_config(url: str, *, conn_max_age: int = 600) -> dict[str, Any]:
         }
         config["CONN_MAX_AGE"] = 0
     elif "postgresql" in engine:
-        config["CONN_MAX_AGE"] = conn_max_age
+        config["CONN_MAX_AGE"] = conn_max_age if persistent else 0
         config["CONN_HEALTH_CHECKS"] = True
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ from jutsu.conf.database import database_config, mask_url, resolve_database_url
 from jutsu.conf.secrets import get_secret
 from jutsu.conf.yaml_config import YamlLayer
 from jutsu.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -192,6 +197,18 @@ def test_sqlite_gets_wal_and_postgres_gets_persistent_health_checked_connections
     assert (tmp_path / "sub").is_dir()
     postgres = database_config("postgresql://u:pw@h:5432/d")
     assert postgres["CONN_MAX_AGE"] > 0 and postgres["CONN_HEALTH_CHECKS"] is True
+
+
+def test_the_asgi_web_process_does_not_keep_postgresql_connections(tmp_path):
+    """Its request threads come and go: kept connections would pile up until PostgreSQL refuses clients."""
+    probe = "import jutsu.asgi; from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    env = {**os.environ, "DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/d", "JUTSU_DATA_DIR": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("JUTSU_ASGI_PROCESS", None)
+    web = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert web.returncode == 0, web.stderr
+    assert web.stdout.strip().splitlines()[-1] == "0"
+    assert database_config("postgresql://u:pw@h:5432/d", persistent=False)["CONN_MAX_AGE"] == 0
 
 
 def test_unparseable_database_url_is_reported_masked():
