@@ -256,7 +256,23 @@ class DailyPerformanceHistoryApi(CsvCapableMixin, APIView):
             if "limit" in request.query_params or "offset" in request.query_params:
                 values = HistoryPagination().paginate_queryset(values, request, view=self)
             return _csv_response(values, f"{entity_type}-{entity_id}-{mode}.csv")
-        return paginated_response(self, request, rows, DailyPerformanceOutput)
+        return self._page(request, rows, (entity_type, entity_id, mode, start, end))
+
+    def _page(self, request, rows, selection: tuple) -> Response:
+        """The requested page, serialised once per data version (dashboards ask for the same pages again and
+        again between two job writes); the envelope's links are built for each request."""
+        paginator = self.pagination_class()
+        limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+
+        def serialise() -> tuple[int, list]:
+            page = paginator.paginate_queryset(rows, request, view=self)
+            return paginator.count, DailyPerformanceOutput(page, many=True).data
+
+        paginator.count, results = cached_read(
+            DAILY_PERFORMANCE_DATA, "api_history_page", (*selection, limit, offset), serialise
+        )
+        paginator.limit, paginator.offset, paginator.request = limit, offset, request
+        return paginator.get_paginated_response(results)
 
 
 class DailyPerformanceComparisonApi(CsvCapableMixin, APIView):

@@ -188,3 +188,21 @@ def test_every_service_that_writes_rows_gives_the_data_a_new_version():
     demo_remove()
     assert data_version(DAILY_PERFORMANCE_DATA) not in (None, seeded)
     assert selectors.daily_performance_recent(["a"], "paper") == {}
+
+
+def test_a_history_page_is_serialised_once_per_data_version_with_links_for_each_request(viewer_api):
+    history(30)
+    data_version_bump()
+    url = "/api/v2/daily-performance/history?strategy_id=a&days=3650&limit=10&offset=10"
+    first = viewer_api.get(url)
+    with CaptureQueriesContext(connection) as cached:
+        again = viewer_api.get(url, HTTP_HOST="localhost")
+    assert again.json()["results"] == first.json()["results"] and again.json()["count"] == 30
+    assert again.json()["next"].startswith("http://localhost/") and "offset=20" in again.json()["next"]
+    page_reads = [q["sql"] for q in cached.captured_queries if "COUNT(" in q["sql"] or "OFFSET" in q["sql"]]
+    assert page_reads == []  # neither the count nor the page: both came from the cache
+    row = DailyPerformance.objects.filter(entity_id="a", mode="paper").order_by("trading_date")[10]
+    DailyPerformance.objects.filter(pk=row.pk).update(total_equity=Decimal("1.5"))
+    assert Decimal(viewer_api.get(url).json()["results"][0]["total_equity"]) == row.total_equity
+    data_version_bump()
+    assert Decimal(viewer_api.get(url).json()["results"][0]["total_equity"]) == Decimal("1.5")
