@@ -58,6 +58,8 @@ def test_a_backtest_started_from_the_form_shows_its_results_when_it_finishes_wit
 def test_the_users_page_fits_the_screen_without_sideways_scrolling(
     browser, live_server, client, admin_user, password, width
 ):
+    from selenium.webdriver.support.ui import WebDriverWait
+
     from accounts.models import User
 
     for number in range(6):
@@ -66,7 +68,10 @@ def test_the_users_page_fits_the_screen_without_sideways_scrolling(
     browser.set_window_size(width, 900)
     browser.get(live_server.url + "/accounts/users/")
     browser.find_element("css selector", "form.stacked button[type=submit]").click()  # an invitation, with its link
-    assert browser.find_elements("css selector", "[data-copy-target]")
+    # the answer is a new page: wait for it rather than read the old one
+    WebDriverWait(browser, TIMEOUT_SECONDS).until(
+        lambda driver: driver.find_elements("css selector", "[data-copy-target]")
+    )
     page_width = browser.execute_script("return document.documentElement.scrollWidth")
     viewport = browser.execute_script("return document.documentElement.clientWidth")
     assert page_width <= viewport, f"page is {page_width}px wide in a {viewport}px window"

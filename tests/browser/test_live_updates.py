@@ -105,6 +105,7 @@ def test_an_open_trades_page_shows_a_new_trade_without_reloading(browser, platfo
     browser.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]").click()
     wait.until(ec.url_contains("/trades/"))
+    wait.until(ec.presence_of_element_located((By.ID, "trades-live")))
     assert "No trades yet" in browser.find_element(By.ID, "trades-live").text
     wait.until(lambda d: d.find_element(By.ID, "live-status").get_attribute("data-state") == "live")
     browser.execute_script("window.__sameDocument = 'yes';")  # gone if the page reloads

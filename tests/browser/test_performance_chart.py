@@ -62,6 +62,7 @@ def test_viewer_signs_in_with_totp_and_sees_overview_banner_and_chart(
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit], form input[type=submit]").click()
 
     wait.until(lambda driver: "/accounts/" not in driver.current_url)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "main"), "Hierarchical Adaptive v3.5b"))
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Hierarchical Adaptive v3.5b" in main and "QQQ" in main
     assert "Demo data — synthetic prices." in browser.find_element(By.TAG_NAME, "body").text
