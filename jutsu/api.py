@@ -95,10 +95,9 @@ def query_params_valid(serializer_class, request) -> dict:
     return validated(serializer_class, request.query_params.dict())
 
 
-class DateRangeInput(serializers.Serializer):
-    """The date-range convention: ``days`` back from the latest row, or ``start_date``/``end_date``."""
+class DateSpanInput(serializers.Serializer):
+    """``start_date``/``end_date``, in order."""
 
-    days = serializers.IntegerField(required=False, min_value=1, max_value=36_500)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
 
@@ -106,7 +105,17 @@ class DateRangeInput(serializers.Serializer):
         start, end = attrs.get("start_date"), attrs.get("end_date")
         if start and end and start > end:
             raise serializers.ValidationError({"start_date": f"{start} is after end_date {end}"})
-        if attrs.get("days") and start:
+        return attrs
+
+
+class DateRangeInput(DateSpanInput):
+    """The date-range convention: ``days`` back from the latest row, or ``start_date``/``end_date``."""
+
+    days = serializers.IntegerField(required=False, min_value=1, max_value=36_500)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs.get("days") and attrs.get("start_date"):
             raise serializers.ValidationError({"days": "give days or start_date, not both"})
         return attrs
 

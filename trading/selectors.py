@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from django.core.cache import cache
 from django.db import connections
 from django.db.models import Avg, CharField, Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
@@ -484,19 +483,11 @@ def regime_states_history(
     return rows.order_by("trading_date", "strategy_id", "mode")
 
 
-SYNTHETIC_CACHE_KEY = "trading:synthetic_symbols"
-SYNTHETIC_CACHE_SECONDS = 30
-
-
 def market_data_synthetic_symbols() -> list[str]:
     """Symbols whose stored daily series are synthetic demo bars (generated, not real prices), sorted.
 
-    One query on the per-series coverage table (a row per symbol), cached for
-    ``SYNTHETIC_CACHE_SECONDS``: every page asks, so the banner costs no query on most requests.
+    One indexed query on the per-series coverage table (a row per symbol); pages ask once per request
+    (``trading.context_processors``), so the banner follows an import or a removal at once.
     """
-    symbols = cache.get(SYNTHETIC_CACHE_KEY)
-    if symbols is None:
-        rows = DataMetadata.objects.filter(timeframe=DAILY, last_source=DataSource.SYNTHETIC)
-        symbols = sorted(rows.values_list("symbol", flat=True))
-        cache.set(SYNTHETIC_CACHE_KEY, symbols, SYNTHETIC_CACHE_SECONDS)
-    return symbols
+    rows = DataMetadata.objects.filter(timeframe=DAILY, last_source=DataSource.SYNTHETIC)
+    return sorted(rows.values_list("symbol", flat=True))

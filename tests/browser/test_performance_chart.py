@@ -7,15 +7,12 @@ when either is missing. Static files (the vendored Plotly bundle included) are s
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from accounts.services.totp import totp_enable, totp_setup_begin
 from performance.models import EntityType
 from tests.accounts.conftest import totp_now
 from tests.performance.pages_seed import daily_performance_create, strategy_create
-from trading import selectors as trading_selectors
 from trading.models import DataMetadata
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,9 +28,7 @@ def _page_errors(driver) -> list[str]:
     ]
 
 
-def test_viewer_signs_in_with_totp_and_sees_overview_banner_and_chart(
-    browser, live_server, viewer_user, password, monkeypatch
-):
+def test_viewer_signs_in_with_totp_and_sees_overview_banner_and_chart(browser, live_server, viewer_user, password):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -42,9 +37,6 @@ def test_viewer_signs_in_with_totp_and_sees_overview_banner_and_chart(
     daily_performance_create("v3_5b", days=300)
     daily_performance_create("QQQ", entity_type=EntityType.BASELINE, days=300, phase=1.4)
     DataMetadata.objects.create(symbol="QQQ", timeframe="1D", last_source="synthetic")
-    # The banner's symbols are cached under one key for 30 s; a page rendered before (by an earlier test, or by
-    # another worker sharing Redis) may have cached "no synthetic data" there: this test reads a key of its own.
-    monkeypatch.setattr(trading_selectors, "SYNTHETIC_CACHE_KEY", f"test-synthetic-{uuid.uuid4().hex}")
     secret = totp_setup_begin(user=viewer_user).secret
     totp_enable(user=viewer_user, code=totp_now(secret))
     wait = WebDriverWait(browser, TIMEOUT_SECONDS)

@@ -17,7 +17,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from jutsu.api import PageInput, query_params_valid, validated
+from jutsu.api import DateSpanInput, PageInput, query_params_valid, validated
 from jutsu.errors import NotFound
 from trading.models import LiveTrade, Side
 from trading.modes import Mode
@@ -49,18 +49,10 @@ CSV_FIELDS = (
 )
 
 
-class TradeFilterInput(serializers.Serializer):
+class TradeFilterInput(DateSpanInput):
     strategy_id = serializers.CharField(required=False, max_length=50)
     mode = serializers.ChoiceField(choices=Mode.choices, required=False)
     symbol = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$", required=False, max_length=10)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        start, end = attrs.get("start_date"), attrs.get("end_date")
-        if start and end and start > end:
-            raise serializers.ValidationError({"start_date": f"{start} is after end_date {end}"})
-        return attrs
 
 
 class TradeListInput(PageInput, TradeFilterInput):
