@@ -95,7 +95,7 @@ def test_list_keeps_runs_whose_strategy_row_is_gone(viewer_client):
 
 def test_list_query_count_is_constant_and_never_loads_the_curves(viewer_client, strategy):
     backtest_run_create(strategy)
-    viewer_client.get("/backtests/")  # the shared per-process caches (demo-data banner) are warm for both counts
+    viewer_client.get("/backtests/")  # both counts are taken with every cache warm
     with CaptureQueriesContext(connection) as small:
         viewer_client.get("/backtests/")
     other = strategy_create("v3_5d", order=2)
@@ -181,7 +181,7 @@ def test_detail_of_a_running_run_says_to_come_back(viewer_client, strategy):
 def test_detail_query_count_does_not_grow_with_the_run(viewer_client, strategy):
     small = backtest_run_create(strategy, days=10)
     large = backtest_run_create(strategy, days=2000)
-    viewer_client.get(f"/backtests/{small.pk}/")  # warm shared per-process caches (demo-data banner)
+    viewer_client.get(f"/backtests/{small.pk}/")  # both counts are taken with every cache warm
     counts = []
     for run in (small, large):
         with CaptureQueriesContext(connection) as ctx:

@@ -66,7 +66,7 @@ def test_the_page_reads_a_bounded_number_of_queries_whatever_the_trades(
     viewer_client, strategies, django_assert_max_num_queries
 ):
     trades_bulk_create("alpha", 5)
-    viewer_client.get("/trades/")  # the shared per-process caches (demo-data banner) are warm for both counts
+    viewer_client.get("/trades/")  # both counts are taken with every cache warm
     with django_assert_max_num_queries(12) as few:
         viewer_client.get("/trades/")
     trades_bulk_create("beta", 200)
