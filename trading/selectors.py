@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.db import connections
-from django.db.models import Avg, CharField, Count, F, FloatField, Max, Min, Q, Sum
+from django.db.models import Avg, CharField, Count, F, FloatField, Max, Min, Q, Subquery, Sum
 from django.db.models.functions import Cast
 
 from trading.models import (
@@ -427,11 +427,11 @@ def regime_states_latest(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, st
         return {}
     wanted = Q()
     for strategy_id, mode in pairs:
-        wanted |= Q(strategy_id=strategy_id, mode=mode)
-    out: dict[tuple[str, str], RegimeState] = {}
-    for row in RegimeState.objects.filter(wanted).order_by("strategy_id", "mode", "-trading_date"):
-        out.setdefault((row.strategy_id, row.mode), row)
-    return out
+        own = Q(strategy_id=strategy_id, mode=mode)
+        # the pair's newest date: one index seek, whatever the length of its history
+        newest = RegimeState.objects.filter(own).order_by("-trading_date").values("trading_date")[:1]
+        wanted |= own & Q(trading_date=Subquery(newest))
+    return {(row.strategy_id, row.mode): row for row in RegimeState.objects.filter(wanted)}
 
 
 def strategy_run_results_latest(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StrategyRunResult]:
